@@ -1,0 +1,69 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify, { type FastifyInstance } from 'fastify'
+import './http/fastify-types.js'
+import { authPlugin } from './http/plugins/auth-plugin.js'
+import { errorHandler } from './http/plugins/error-handler.js'
+import { tenantResolverPlugin } from './http/plugins/tenant-resolver-plugin.js'
+import { auditRoutes } from './http/routes/audit-routes.js'
+import { authRoutes } from './http/routes/auth-routes.js'
+import { healthRoutes } from './http/routes/health-routes.js'
+import { hostRoutes } from './http/routes/host-routes.js'
+import { operationRoutes } from './http/routes/operation-routes.js'
+import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
+import { userRoutes } from './http/routes/user-routes.js'
+import { ErrorSchema } from './http/schemas/common-schemas.js'
+import type { Tenantd } from './tenantd.js'
+
+export interface AppOptions {
+  /** Largest request body accepted, in bytes. */
+  bodyLimit?: number
+}
+
+/**
+ * Builds the HTTP app over a started tenantd: plugins, routes, one error handler, OpenAPI at /docs.
+ *
+ * @example
+ *   const app = await buildApp(await startTenantd(config, log))
+ *   await app.listen({ port: 5000 })
+ */
+export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: tenantd.log,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    trustProxy: '127.0.0.1',
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('tenantd', tenantd)
+  app.addSchema(ErrorSchema)
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'tenantd', description: 'Control plane for per-tenant PostgreSQL databases', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+      tags: [
+        { name: 'tenants', description: 'Provisioning and lifecycle (runbook 002)' },
+        { name: 'operations', description: 'Durable operations' },
+        { name: 'hosts', description: 'Database hosts' },
+        { name: 'auth', description: 'Operators and tenant users' },
+        { name: 'tenant', description: 'Tenant-scoped routes' },
+        { name: 'health', description: 'Liveness and readiness' },
+      ],
+    },
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+  await app.register(errorHandler)
+  await app.register(authPlugin)
+  await app.register(tenantResolverPlugin)
+
+  await app.register(healthRoutes)
+  await app.register(authRoutes)
+  await app.register(userRoutes)
+  await app.register(auditRoutes)
+  await app.register(tenantAdminRoutes)
+  await app.register(operationRoutes)
+  await app.register(hostRoutes)
+  return app as unknown as FastifyInstance
+}

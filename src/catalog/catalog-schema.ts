@@ -1,0 +1,141 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely'
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+type Json = ColumnType<unknown, string | undefined, string>
+
+/** Kysely's view of the catalog tables made by control-migrations/. */
+export interface CatalogDatabase {
+  db_hosts: DbHostTable
+  plans: PlanTable
+  tenants: TenantTable
+  operations: OperationTable
+  operators: OperatorTable
+  refresh_tokens: RefreshTokenTable
+  login_attempts: LoginAttemptTable
+  audit_logs: AuditLogTable
+}
+
+export interface DbHostTable {
+  id: Generated<string>
+  name: string
+  host: string
+  port: number
+  admin_user: string
+  admin_password_sealed: string
+  admin_database: Generated<string>
+  max_tenants: number | null
+  status: Generated<'active' | 'draining'>
+  is_default: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface PlanTable {
+  id: string
+  name: string
+  max_connections: number
+  pool_size: number
+  max_users: number | null
+  storage_mb: number | null
+  api_calls_per_month: number | null
+}
+
+export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'canceled' | 'deleted' | 'failed'
+
+export interface TenantTable {
+  id: Generated<string>
+  slug: string
+  subdomain: string
+  name: string
+  contact_email: string
+  plan_id: string
+  status: TenantStatus
+  status_reason: string | null
+  host_id: string
+  database_name: string
+  role_name: string
+  password_sealed: string
+  retention_days: Generated<number>
+  canceled_at: NullableTimestamp
+  deleted_at: NullableTimestamp
+  purged_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back'
+
+export interface OperationTable {
+  id: Generated<string>
+  kind: string
+  tenant_id: string | null
+  status: Generated<OperationStatus>
+  step: string | null
+  progress: Generated<number>
+  params: ColumnType<Record<string, unknown>, string | undefined, string>
+  result: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
+  error: string | null
+  attempts: Generated<number>
+  claimed_by: string | null
+  heartbeat_at: NullableTimestamp
+  created_by: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+  finished_at: NullableTimestamp
+}
+
+export interface OperatorTable {
+  id: Generated<string>
+  email: string
+  name: Generated<string>
+  password_hash: string
+  role: 'super_admin' | 'tenant_admin'
+  tenant_id: string | null
+  created_at: Timestamp
+  last_login_at: NullableTimestamp
+}
+
+export interface RefreshTokenTable {
+  id: Generated<string>
+  family_id: string
+  token_hash: string
+  subject_type: 'operator' | 'tenant_user'
+  subject_id: string
+  tenant_id: string | null
+  expires_at: Timestamp
+  spent_at: NullableTimestamp
+  revoked_at: NullableTimestamp
+  created_at: Timestamp
+}
+
+export interface LoginAttemptTable {
+  id: Generated<string>
+  identifier: string
+  tenant_id: string | null
+  ip: string | null
+  success: boolean
+  reason: string | null
+  attempted_at: Timestamp
+}
+
+export interface AuditLogTable {
+  id: Generated<string>
+  created_at: Timestamp
+  actor_type: string
+  actor_id: string | null
+  actor_email: string | null
+  tenant_id: string | null
+  action: string
+  target: string | null
+  ip: string | null
+  details: Json
+}
+
+export type DbHostRow = Selectable<DbHostTable>
+export type PlanRow = Selectable<PlanTable>
+export type TenantRow = Selectable<TenantTable>
+export type NewTenantRow = Insertable<TenantTable>
+export type TenantUpdate = Updateable<TenantTable>
+export type OperationRow = Selectable<OperationTable>
+export type OperatorRow = Selectable<OperatorTable>

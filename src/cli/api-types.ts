@@ -1,0 +1,97 @@
+/*
+ * The JSON shapes tenantctl reads from the tenantd API (shared/API.md).
+ * Only the fields the CLI prints are typed; `--json` passes the full answer through untouched.
+ */
+
+export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'canceled' | 'deleted' | 'failed'
+export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back'
+
+export interface Tenant {
+  id: string
+  slug: string
+  subdomain: string
+  name: string
+  contactEmail: string | null
+  plan: string
+  status: TenantStatus
+  statusReason: string | null
+  hostId: string | null
+  hostName: string | null
+  database: string | null
+  retentionDays: number | null
+  canceledAt: string | null
+  deletedAt: string | null
+  createdAt: string
+  updatedAt: string
+}
+
+export interface Operation {
+  id: string
+  kind: string
+  tenantId: string | null
+  status: OperationStatus
+  step: string | null
+  /** 0..100 */
+  progress: number
+  error: string | null
+  attempts: number
+  createdAt: string
+  updatedAt: string
+  finishedAt: string | null
+}
+
+export interface DatabaseHost {
+  id: string
+  name: string
+  host: string
+  port: number
+  adminUser: string
+  maxTenants: number | null
+  status: 'active' | 'draining'
+  isDefault: boolean
+  tenantCount: number
+}
+
+export interface AuditEntry {
+  id: string
+  createdAt: string
+  actorType: string
+  actorEmail: string | null
+  tenantId: string | null
+  action: string
+  target: string | null
+  ip: string | null
+  details: unknown
+}
+
+export interface TenantUser {
+  id: string
+  email: string
+  name: string | null
+  role: string
+  createdAt?: string
+}
+
+export interface SessionUser {
+  id: string
+  email: string
+  name: string | null
+  role: string
+  tenantId: string | null
+}
+
+/** `POST /api/auth/login` and `POST /api/auth/refresh`. */
+export interface TokenPair {
+  accessToken: string
+  refreshToken: string
+  expiresIn: number
+  user?: SessionUser
+}
+
+/** A page of a list endpoint: `{ items, total, limit, offset }`. */
+export interface Page<T> {
+  items: T[]
+  total?: number
+  limit?: number
+  offset?: number
+}

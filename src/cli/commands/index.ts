@@ -1,0 +1,24 @@
+import type { CommandEntry } from '../command.js'
+import { audit } from './audit-commands.js'
+import { authCommands } from './auth-commands.js'
+import { hostsGroup } from './host-commands.js'
+import { opsGroup } from './ops-commands.js'
+import { create } from './tenant-create.js'
+import { tenantLifecycle } from './tenant-lifecycle.js'
+import { tenantQueries } from './tenant-queries.js'
+import { usersGroup } from './user-commands.js'
+
+/**
+ * Every tenantctl command, in the order `--help` lists them. A new command group
+ * (modules, migrate, backup, ...) is one new file in this folder and one line here.
+ */
+export const commands: CommandEntry[] = [
+  ...authCommands,
+  create,
+  ...tenantQueries,
+  ...tenantLifecycle,
+  opsGroup,
+  hostsGroup,
+  usersGroup,
+  audit,
+]

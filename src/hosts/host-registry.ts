@@ -1,0 +1,233 @@
+import pg from 'pg'
+import type { CatalogDb } from '../catalog/catalog-db.js'
+import type { DbHostRow } from '../catalog/catalog-schema.js'
+import { Conflict, HostNotFound, HostUnavailable, NoHostAvailable, SqlState, ValidationError, sqlState } from '../errors.js'
+import type { SecretSealer } from '../secrets/secret-sealer.js'
+
+export interface RegisterHostInput {
+  name: string
+  host: string
+  port: number
+  adminUser: string
+  adminPassword: string
+  adminDatabase?: string
+  maxTenants?: number | null
+  isDefault?: boolean
+}
+
+/** A db host as the API shows it: never the password. */
+export interface DatabaseHost {
+  id: string
+  name: string
+  host: string
+  port: number
+  adminUser: string
+  maxTenants: number | null
+  status: 'active' | 'draining'
+  isDefault: boolean
+  tenantCount: number
+  createdAt: string
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * The registry of PostgreSQL servers that hold tenant databases. tenantd connects to each
+ * with an admin role that has CREATEDB and CREATEROLE (not superuser); that role's
+ * password is sealed in the catalog.
+ *
+ * @example
+ *   const host = await hosts.register({ name: 'db2', host: '10.0.0.5', port: 5432, adminUser: 'tenantd', adminPassword })
+ *   await hosts.withAdminClient(host.id, (client) => client.query('select 1'))
+ */
+export class HostRegistry {
+  constructor(
+    private readonly catalog: CatalogDb,
+    private readonly sealer: SecretSealer
+  ) {}
+
+  async list(): Promise<DatabaseHost[]> {
+    const rows = await this.catalog
+      .selectFrom('db_hosts as h')
+      .selectAll('h')
+      .select((eb) =>
+        eb
+          .selectFrom('tenants as t')
+          .whereRef('t.host_id', '=', 'h.id')
+          .where('t.purged_at', 'is', null)
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .as('tenant_count')
+      )
+      .orderBy('h.created_at')
+      .execute()
+    return rows.map((row) => toHost(row, Number(row.tenant_count ?? 0)))
+  }
+
+  async get(id: string): Promise<DatabaseHost> {
+    const hosts = await this.list()
+    const host = hosts.find((h) => h.id === id || h.name === id)
+    if (!host) throw new HostNotFound(id)
+    return host
+  }
+
+  async row(id: string): Promise<DbHostRow> {
+    const row = await this.catalog
+      .selectFrom('db_hosts')
+      .selectAll()
+      .where((eb) => (UUID.test(id) ? eb.or([eb('id', '=', id), eb('name', '=', id)]) : eb('name', '=', id)))
+      .executeTakeFirst()
+    if (!row) throw new HostNotFound(id)
+    return row
+  }
+
+  /** Registers a host after checking that its admin role can log in and create databases and roles. */
+  async register(input: RegisterHostInput, options: { verify?: boolean } = {}): Promise<DatabaseHost> {
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/i.test(input.name)) {
+      throw new ValidationError('host name must be 1-63 letters, digits, _ or -')
+    }
+    if (options.verify !== false) await verifyAdminRole(input)
+    try {
+      const row = await this.catalog.transaction().execute(async (trx) => {
+        if (input.isDefault) await trx.updateTable('db_hosts').set({ is_default: false }).where('is_default', '=', true).execute()
+        return trx
+          .insertInto('db_hosts')
+          .values({
+            name: input.name,
+            host: input.host,
+            port: input.port,
+            admin_user: input.adminUser,
+            admin_password_sealed: this.sealer.seal(input.adminPassword),
+            admin_database: input.adminDatabase ?? 'postgres',
+            max_tenants: input.maxTenants ?? null,
+            is_default: input.isDefault ?? false,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow()
+      })
+      return toHost(row, 0)
+    } catch (error) {
+      if (sqlState(error) === SqlState.uniqueViolation) throw new Conflict(`a db host named "${input.name}" already exists`)
+      throw error
+    }
+  }
+
+  /** Updates where a host is reached (the embedded server may change port between starts). */
+  async updateAddress(id: string, address: { host: string; port: number }): Promise<void> {
+    await this.catalog.updateTable('db_hosts').set({ ...address, updated_at: new Date() }).where('id', '=', id).execute()
+  }
+
+  /** A draining host gets no new tenants; its tenants keep working until moved. */
+  async drain(id: string): Promise<DatabaseHost> {
+    const row = await this.row(id)
+    await this.catalog.updateTable('db_hosts').set({ status: 'draining', updated_at: new Date() }).where('id', '=', row.id).execute()
+    return this.get(row.id)
+  }
+
+  /**
+   * Chooses the host of a new tenant: the requested one, else the default, else the active
+   * host with the fewest tenants that still has room.
+   */
+  async placeTenant(requestedHostId?: string): Promise<DbHostRow> {
+    if (requestedHostId !== undefined) {
+      const row = await this.row(requestedHostId)
+      const host = await this.get(row.id)
+      if (host.status !== 'active') throw new Conflict(`db host "${host.name}" is draining and takes no new tenants; choose another with hostId`)
+      if (host.maxTenants !== null && host.tenantCount >= host.maxTenants) {
+        throw new Conflict(`db host "${host.name}" is full (${host.maxTenants} tenants); choose another with hostId or register one`)
+      }
+      return row
+    }
+    const candidates = (await this.list())
+      .filter((h) => h.status === 'active' && (h.maxTenants === null || h.tenantCount < h.maxTenants))
+      .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.tenantCount - b.tenantCount)
+    const chosen = candidates[0]
+    if (!chosen) throw new NoHostAvailable('no active db host has room for a new tenant; register one with `tenantctl hosts add`')
+    return this.row(chosen.id)
+  }
+
+  /** Connection settings of a host's admin role (password opened from its seal). */
+  adminConfig(row: DbHostRow, database = row.admin_database): pg.ClientConfig {
+    return {
+      host: row.host,
+      port: row.port,
+      user: row.admin_user,
+      password: this.sealer.open(row.admin_password_sealed),
+      database,
+      connectionTimeoutMillis: 5_000,
+    }
+  }
+
+  /** Runs fn with a fresh admin connection to the host (DDL such as CREATE DATABASE cannot be pooled per tenant). */
+  async withAdminClient<T>(hostOrId: string | DbHostRow, fn: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+    const row = typeof hostOrId === 'string' ? await this.row(hostOrId) : hostOrId
+    const client = new pg.Client(this.adminConfig(row, database))
+    client.on('error', () => {})
+    try {
+      await client.connect()
+    } catch (cause) {
+      throw new HostUnavailable(`db host "${row.name}" (${row.host}:${row.port}) is not reachable: ${(cause as Error).message}`, { cause })
+    }
+    try {
+      return await fn(client)
+    } finally {
+      await client.end().catch(() => {})
+    }
+  }
+
+  /** Whether each host answers; used by /api/ready. */
+  async checkAll(): Promise<Array<{ id: string; name: string; ok: boolean; error?: string }>> {
+    const rows = await this.catalog.selectFrom('db_hosts').selectAll().execute()
+    return Promise.all(
+      rows.map(async (row) => {
+        try {
+          await this.withAdminClient(row, (c) => c.query('select 1'))
+          return { id: row.id, name: row.name, ok: true }
+        } catch (error) {
+          return { id: row.id, name: row.name, ok: false, error: (error as Error).message }
+        }
+      })
+    )
+  }
+}
+
+async function verifyAdminRole(input: RegisterHostInput): Promise<void> {
+  const client = new pg.Client({
+    host: input.host,
+    port: input.port,
+    user: input.adminUser,
+    password: input.adminPassword,
+    database: input.adminDatabase ?? 'postgres',
+    connectionTimeoutMillis: 5_000,
+  })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    const { rows } = await client.query<{ rolcreatedb: boolean; rolcreaterole: boolean; rolsuper: boolean }>(
+      'select rolcreatedb, rolcreaterole, rolsuper from pg_roles where rolname = current_user'
+    )
+    const role = rows[0]
+    if (!role || (!role.rolsuper && !(role.rolcreatedb && role.rolcreaterole))) {
+      throw new ValidationError(`role "${input.adminUser}" needs CREATEDB and CREATEROLE on ${input.host}:${input.port} (ALTER ROLE ... CREATEDB CREATEROLE)`)
+    }
+  } catch (error) {
+    if (error instanceof ValidationError) throw error
+    throw new ValidationError(`cannot log in to ${input.host}:${input.port} as "${input.adminUser}": ${(error as Error).message}`, { cause: error })
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+function toHost(row: DbHostRow, tenantCount: number): DatabaseHost {
+  return {
+    id: row.id,
+    name: row.name,
+    host: row.host,
+    port: row.port,
+    adminUser: row.admin_user,
+    maxTenants: row.max_tenants,
+    status: row.status,
+    isDefault: row.is_default,
+    tenantCount,
+    createdAt: new Date(row.created_at).toISOString(),
+  }
+}

@@ -1,0 +1,78 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { toOperation } from '../../operations/operation-runner.js'
+import { requireSuperAdmin } from '../guards.js'
+import { errorResponses, Pagination } from '../schemas/common-schemas.js'
+import { OperationSchema } from '../schemas/tenant-schemas.js'
+
+const OperationParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
+
+/** Durable operations: list, show, retry (resume from the recorded step), rollback. */
+export async function operationRoutes(app: FastifyInstance): Promise<void> {
+  const { operations, tenants, audit } = app.tenantd
+
+  app.get(
+    '/api/admin/operations',
+    {
+      preHandler: requireSuperAdmin,
+      schema: {
+        tags: ['operations'],
+        summary: 'List operations, newest first',
+        querystring: Type.Object(
+          {
+            tenantId: Type.Optional(Type.String({ maxLength: 100, description: 'Tenant id or slug' })),
+            status: Type.Optional(Type.Union(['pending', 'running', 'succeeded', 'failed', 'rolled_back'].map((s) => Type.Literal(s)))),
+            kind: Type.Optional(Type.String({ maxLength: 50 })),
+            ...Pagination,
+          },
+          { additionalProperties: false }
+        ),
+        response: { 200: Type.Object({ items: Type.Array(OperationSchema), total: Type.Integer() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const query = request.query as { tenantId?: string; status?: never; kind?: string; limit?: number; offset?: number }
+      const tenantId = query.tenantId ? (await tenants.get(query.tenantId)).id : undefined
+      const { items, total } = await operations.list({ ...query, tenantId })
+      return { items: items.map(toOperation), total }
+    }
+  )
+
+  app.get(
+    '/api/admin/operations/:id',
+    { preHandler: requireSuperAdmin, schema: { tags: ['operations'], summary: 'One operation: status, step, progress, error', params: OperationParams, response: { 200: OperationSchema, ...errorResponses } } },
+    async (request) => toOperation(await operations.get((request.params as { id: string }).id))
+  )
+
+  app.post(
+    '/api/admin/operations/:id/retry',
+    {
+      preHandler: requireSuperAdmin,
+      schema: { tags: ['operations'], summary: 'Resume a failed or abandoned operation from its recorded step', params: OperationParams, response: { 202: Type.Object({ operationId: Type.String(), operation: OperationSchema }), ...errorResponses } },
+    },
+    async (request, reply) => {
+      const id = (request.params as { id: string }).id
+      const before = await operations.get(id)
+      const run = operations.retry(id)
+      await audit.record({ actorType: 'operator', actorId: request.principal?.id, actorEmail: request.principal?.email, ip: request.ip, tenantId: before.tenant_id, action: 'operation.retry', target: id, details: { kind: before.kind, step: before.step } })
+      // Let the claim happen before answering, so the reply shows it running.
+      const settled = await Promise.race([run.then((op) => op), new Promise<undefined>((resolve) => setTimeout(resolve, 50))])
+      run.catch((error) => request.log.error({ err: error }, 'retried operation crashed'))
+      return reply.status(202).send({ operationId: id, operation: settled ?? toOperation(await operations.get(id)) })
+    }
+  )
+
+  app.post(
+    '/api/admin/operations/:id/rollback',
+    {
+      preHandler: requireSuperAdmin,
+      schema: { tags: ['operations'], summary: 'Undo a failed or abandoned operation (e.g. a half-done provision: drops its database and role)', params: OperationParams, response: { 200: OperationSchema, ...errorResponses } },
+    },
+    async (request) => {
+      const id = (request.params as { id: string }).id
+      const op = await operations.rollback(id)
+      await audit.record({ actorType: 'operator', actorId: request.principal?.id, actorEmail: request.principal?.email, ip: request.ip, tenantId: op.tenantId, action: 'operation.rollback', target: id, details: { kind: op.kind } })
+      return op
+    }
+  )
+}

@@ -1,0 +1,23 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+export const ErrorSchema = Type.Object(
+  { error: Type.String({ description: 'Machine-readable code, e.g. TenantNotFound' }), message: Type.String({ description: 'What happened and what to do' }) },
+  { $id: 'Error', description: 'Every error reply' }
+)
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100, description: 'Tenant id or slug' }) })
+export type IdParamsType = Static<typeof IdParams>
+
+export const Pagination = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+}
+
+/** Standard error responses for OpenAPI. */
+export const errorResponses = {
+  400: ErrorSchema,
+  401: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+}

@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Pagination } from './common-schemas.js'
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
+
+export const TenantStatusSchema = Type.Union(
+  ['provisioning', 'active', 'suspended', 'canceled', 'deleted', 'failed'].map((s) => Type.Literal(s))
+)
+
+export const TenantSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    slug: Type.String(),
+    subdomain: Type.String(),
+    name: Type.String(),
+    contactEmail: Type.String(),
+    plan: Type.String(),
+    status: TenantStatusSchema,
+    statusReason: Nullable(Type.String()),
+    hostId: Type.String(),
+    hostName: Type.String(),
+    database: Type.String(),
+    retentionDays: Type.Integer(),
+    canceledAt: Nullable(Type.String({ format: 'date-time' })),
+    deletedAt: Nullable(Type.String({ format: 'date-time' })),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Tenant' }
+)
+
+export const OperationSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    kind: Type.String(),
+    tenantId: Nullable(Type.String()),
+    status: Type.Union(['pending', 'running', 'succeeded', 'failed', 'rolled_back'].map((s) => Type.Literal(s))),
+    step: Nullable(Type.String()),
+    progress: Type.Integer({ minimum: 0, maximum: 100 }),
+    error: Nullable(Type.String()),
+    attempts: Type.Integer(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { $id: 'Operation' }
+)
+
+const email = Type.String({ format: 'email', maxLength: 254 })
+
+export const ProvisionTenantBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, description: 'Display name' }),
+    contactEmail: Type.Optional(email),
+    adminName: Type.Optional(Type.String({ maxLength: 200 })),
+    adminEmail: Type.Optional(email),
+    adminPassword: Type.Optional(Type.String({ minLength: 8, maxLength: 256, description: 'Password of the tenant\'s first admin user (hashed with argon2id; never stored or logged in clear)' })),
+    plan: Type.Optional(Type.String({ maxLength: 50, description: 'free, pro or enterprise' })),
+    slug: Type.Optional(Type.String({ maxLength: 100, description: '3-40 lowercase letters, digits and hyphens; derived from name when omitted' })),
+    subdomain: Type.Optional(Type.String({ maxLength: 100, description: 'Defaults to the slug' })),
+    hostId: Type.Optional(Type.String({ maxLength: 100, description: 'db host id or name; placement chooses when omitted' })),
+    retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
+  },
+  { additionalProperties: false }
+)
+export type ProvisionTenantBodyType = Static<typeof ProvisionTenantBody>
+
+export const WaitQuery = Type.Object({ wait: Type.Optional(Type.Boolean({ description: 'Answer when the operation has finished' })) })
+
+export const ListTenantsQuery = Type.Object(
+  {
+    status: Type.Optional(TenantStatusSchema),
+    search: Type.Optional(Type.String({ maxLength: 200 })),
+    plan: Type.Optional(Type.String({ maxLength: 50 })),
+    ...Pagination,
+  },
+  { additionalProperties: false }
+)
+
+export const SuspendBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), Type.Null()])
+export const CancelBody = Type.Union([Type.Object({ retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })) }, { additionalProperties: false }), Type.Null()])
+export const DeleteBody = Type.Union([
+  Type.Object({ hardDelete: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  Type.Null(),
+])

@@ -1,0 +1,438 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import { LRUCache } from 'lru-cache'
+import pg from 'pg'
+import { isConnectionFailure, PoolExhausted, sqlState, TenantDatabaseUnavailable } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { ConnectionBudget, type ReleasePermit } from './connection-budget.js'
+import type { TenantDatabase } from './tenant-schema.js'
+
+export interface TenantConnectionInfo {
+  tenantId: string
+  host: string
+  port: number
+  database: string
+  user: string
+  password: string
+  /** Most connections this tenant's pool opens. */
+  poolSize: number
+}
+
+export interface TenantPoolCacheOptions {
+  /** Most pools kept open at once (LRU by last use). */
+  maxTenants: number
+  /** Most server connections across all pools of this process; never exceeded. */
+  connectionBudget: number
+  /** A pool unused this long is closed; an idle connection inside a pool closes after this too. */
+  idleMs: number
+  /** How long a query waits for a connection (budget permit or a busy pool) before PoolExhausted. Default 5000. */
+  acquireTimeoutMs?: number
+  /** How long opening one connection (TCP + authentication) may take. Default 3000. */
+  connectTimeoutMs?: number
+  log: Logger
+  /** Current (decrypted) credentials of a tenant's database; called when a pool is created. */
+  connectionInfo(tenantId: string): Promise<TenantConnectionInfo>
+}
+
+export interface TenantLease {
+  db: Kysely<TenantDatabase>
+  /** Ends the lease; calling it again does nothing. */
+  release(): void
+}
+
+export interface TenantPoolStats {
+  pools: number
+  connections: number
+  idle: number
+  waiting: number
+  budget: number
+  maxTenants: number
+  tenants: Array<{ tenantId: string; total: number; idle: number; waiting: number; leases: number }>
+}
+
+/** One tenant's pool and the bookkeeping that decides when it may close. */
+interface PoolEntry {
+  tenantId: string
+  pool: pg.Pool
+  db: Kysely<TenantDatabase>
+  /** Leases handed out and not yet released; the pool ends only when this is 0. */
+  leases: number
+  /** Connections of this pool waiting for a budget permit. */
+  permitWaits: number
+  /** Out of the LRU (evicted, expired, replaced): no new leases, closes at leases === 0. */
+  retired: boolean
+  closing: boolean
+  closed: Promise<void>
+  markClosed(): void
+}
+
+/**
+ * Errors without a SQLSTATE that node-postgres raises when a connection cannot be opened
+ * or dies. pg gives them no code, so the message is all there is to match on.
+ */
+const CONNECTION_FAILURE_MESSAGES = new Set([
+  'timeout expired',
+  'Connection terminated due to connection timeout',
+  'Connection terminated unexpectedly',
+])
+/** pg-pool's error when a checkout waited connectionTimeoutMillis in a full pool. */
+const CHECKOUT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect'
+
+/** Whether `error` means the tenant's database could not be reached (vs. a query error). */
+export function isTenantConnectionFailure(error: unknown): boolean {
+  if (isConnectionFailure(error)) return true
+  return error instanceof Error && sqlState(error) === undefined && CONNECTION_FAILURE_MESSAGES.has(error.message)
+}
+
+/** The parts of pg-pool's internals used to close one idle client (see #closeOneIdle). */
+interface PoolInternals {
+  _idle?: Array<{ client: pg.Client }>
+  _remove?: (client: pg.Client, callback: () => void) => void
+  _pulseQueue?: () => void
+}
+
+/**
+ * Kysely pools for tenant databases, one per tenant, kept in an LRU by tenant id with a
+ * bounded count, idle expiry and one process-wide connection budget that is never exceeded
+ * (every pg client takes a budget permit before it opens a socket and gives it back when
+ * the socket has closed).
+ *
+ * `acquire()` does not pre-connect (that would cost a round trip per request). Connection
+ * failures surface from the first query; `run()` turns them into TenantDatabaseUnavailable
+ * and evicts the tenant's pool so the next request starts fresh with current credentials.
+ *
+ * @example
+ *   const pools = new TenantPoolCache({ maxTenants: 200, connectionBudget: 80, idleMs: 30_000, log, connectionInfo })
+ *   const users = await pools.run('acme', (db) => db.selectFrom('users').selectAll().execute())
+ *   await pools.evict('acme')   // after rotating acme's password
+ *   await pools.destroy()       // shutdown
+ */
+export class TenantPoolCache {
+  readonly #options: Required<Omit<TenantPoolCacheOptions, 'log' | 'connectionInfo'>>
+  readonly #log: Logger
+  readonly #connectionInfo: (tenantId: string) => Promise<TenantConnectionInfo>
+  readonly #budget: ConnectionBudget
+  readonly #cache: LRUCache<string, PoolEntry>
+  /** Every pool not yet closed: the cached ones and the retired ones still draining leases. */
+  readonly #live = new Set<PoolEntry>()
+  /** Pool creations in flight, shared by concurrent first callers (one pool per tenant). */
+  readonly #creating = new Map<string, Promise<PoolEntry | undefined>>()
+  /** Idle clients closed to free a permit whose permits have not come back yet. */
+  #reclaiming = 0
+  #reclaimScheduled = false
+  #destroyed = false
+
+  constructor(options: TenantPoolCacheOptions) {
+    this.#options = {
+      maxTenants: options.maxTenants,
+      connectionBudget: options.connectionBudget,
+      idleMs: options.idleMs,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? 5000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+    }
+    this.#log = options.log
+    this.#connectionInfo = options.connectionInfo
+    this.#budget = new ConnectionBudget(options.connectionBudget)
+    this.#cache = new LRUCache<string, PoolEntry>({
+      max: options.maxTenants,
+      ttl: options.idleMs,
+      updateAgeOnGet: true,
+      ttlAutopurge: true,
+      // Whatever the reason (LRU pressure, idle expiry, evict(), clear()), a pool leaving the
+      // cache stops taking leases and ends once its in-flight leases are released.
+      dispose: (entry) => this.#retire(entry),
+    })
+  }
+
+  /**
+   * A lease on the tenant's Kysely instance. Release it when the request is done; the pool
+   * stays open while any lease is out, even if it is evicted meanwhile.
+   */
+  async acquire(tenantId: string): Promise<TenantLease> {
+    for (;;) {
+      this.#assertOpen()
+      const cached = this.#cache.get(tenantId)
+      if (cached) return this.#lease(cached)
+      let creating = this.#creating.get(tenantId)
+      if (!creating) {
+        const token = this.#create(tenantId).finally(() => {
+          if (this.#creating.get(tenantId) === token) this.#creating.delete(tenantId)
+        })
+        creating = token
+        this.#creating.set(tenantId, creating)
+      }
+      const entry = await creating
+      // undefined: evict() overtook the creation (credentials may be stale); an entry
+      // already retired was pushed out of the LRU before this caller resumed. Either way,
+      // look again rather than lease a pool that is going away.
+      if (entry && !entry.retired) return this.#lease(entry)
+    }
+  }
+
+  /**
+   * Runs `fn` with the tenant's database and releases the lease afterwards. A failure to
+   * reach the database becomes TenantDatabaseUnavailable (the pool is evicted); waiting too
+   * long for a connection becomes PoolExhausted.
+   */
+  async run<T>(tenantId: string, fn: (db: Kysely<TenantDatabase>) => Promise<T>): Promise<T> {
+    const lease = await this.acquire(tenantId)
+    try {
+      return await fn(lease.db)
+    } catch (error) {
+      if (isTenantConnectionFailure(error)) {
+        this.#log.warn({ tenantId, code: sqlState(error), err: error }, 'tenant database unreachable; evicting its pool')
+        this.#evictPool(tenantId, lease.db)
+        throw new TenantDatabaseUnavailable(tenantId, tenantId, { cause: error })
+      }
+      if (error instanceof Error && sqlState(error) === undefined && error.message === CHECKOUT_TIMEOUT_MESSAGE) {
+        throw new PoolExhausted({ cause: error })
+      }
+      throw error
+    } finally {
+      lease.release()
+    }
+  }
+
+  /**
+   * Closes the tenant's pool: no new leases, a later acquire() builds a fresh pool with
+   * fresh credentials. Resolves once the old pool has ended, which waits for its in-flight
+   * leases, so do not await it while holding a lease of that tenant.
+   */
+  async evict(tenantId: string): Promise<void> {
+    this.#creating.delete(tenantId)
+    this.#cache.delete(tenantId)
+    await Promise.all([...this.#live].filter((entry) => entry.tenantId === tenantId).map((entry) => entry.closed))
+  }
+
+  /** Whether the tenant has a cached pool (does not refresh its age). */
+  has(tenantId: string): boolean {
+    return this.#cache.has(tenantId)
+  }
+
+  stats(): TenantPoolStats {
+    const tenants = [...this.#live].map((entry) => ({
+      tenantId: entry.tenantId,
+      total: entry.pool.totalCount - entry.permitWaits,
+      idle: entry.pool.idleCount,
+      waiting: entry.pool.waitingCount + entry.permitWaits,
+      leases: entry.leases,
+    }))
+    return {
+      pools: this.#live.size,
+      connections: this.#budget.inUse,
+      idle: tenants.reduce((sum, t) => sum + t.idle, 0),
+      waiting: tenants.reduce((sum, t) => sum + t.waiting, 0),
+      budget: this.#options.connectionBudget,
+      maxTenants: this.#options.maxTenants,
+      tenants,
+    }
+  }
+
+  /**
+   * Shutdown: ends every pool now (queries running finish first, pg-pool waits for them)
+   * and resolves when all connections are closed. acquire() rejects afterwards.
+   */
+  async destroy(): Promise<void> {
+    this.#destroyed = true
+    this.#budget.close(new Error('the tenant pool cache is shut down'))
+    this.#creating.clear()
+    this.#cache.clear()
+    for (const entry of this.#live) this.#close(entry)
+    await Promise.all([...this.#live].map((entry) => entry.closed))
+  }
+
+  #assertOpen(): void {
+    if (this.#destroyed) throw new Error('the tenant pool cache is shut down; no new tenant connections')
+  }
+
+  async #create(tenantId: string): Promise<PoolEntry | undefined> {
+    const info = await this.#connectionInfo(tenantId)
+    this.#assertOpen()
+    // evict() during the await: these credentials may be the ones just rotated out.
+    if (!this.#creating.has(tenantId)) return undefined
+    const entry = this.#newEntry(tenantId, info)
+    this.#live.add(entry)
+    this.#cache.set(tenantId, entry)
+    this.#log.debug({ tenantId, host: info.host, port: info.port, database: info.database, poolSize: info.poolSize }, 'tenant pool opened')
+    return entry
+  }
+
+  #newEntry(tenantId: string, info: TenantConnectionInfo): PoolEntry {
+    let markClosed!: () => void
+    const closed = new Promise<void>((resolve) => (markClosed = resolve))
+    const { connectTimeoutMs, acquireTimeoutMs, idleMs } = this.#options
+    const pool: pg.Pool = new pg.Pool({
+      max: info.poolSize,
+      idleTimeoutMillis: idleMs,
+      // pg-pool uses this both for a checkout waiting in a full pool and as an outer bound on
+      // opening a client. Opening = waiting for a permit (acquireTimeoutMs) + the handshake
+      // (connectTimeoutMs, enforced by the client itself); the margin lets those inner
+      // timers fire first with their precise errors.
+      connectionTimeoutMillis: acquireTimeoutMs + connectTimeoutMs + 1000,
+      allowExitOnIdle: true,
+      // The credentials live only in the client class's closure, never in pool.options.
+      Client: this.#clientClass(tenantId, info, () => entry),
+    })
+    const entry: PoolEntry = {
+      tenantId,
+      pool,
+      db: new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool }) }),
+      leases: 0,
+      permitWaits: 0,
+      retired: false,
+      closing: false,
+      closed,
+      markClosed,
+    }
+    // An idle client whose server went away (restart, pg_terminate_backend) is reported
+    // here; without a listener it would crash the process.
+    pool.on('error', (error) => {
+      this.#log.warn({ tenantId, host: info.host, port: info.port, database: info.database, code: sqlState(error), err: error }, 'idle tenant connection failed')
+    })
+    // A client going idle while others wait for a permit is a permit to hand over.
+    pool.on('release', () => this.#scheduleReclaim())
+    return entry
+  }
+
+  /**
+   * A pg.Client subclass bound to one tenant: connect() takes a budget permit first and the
+   * permit comes back exactly once, when the socket has closed ('end') or the connect failed.
+   */
+  #clientClass(tenantId: string, info: TenantConnectionInfo, entryOf: () => PoolEntry): new () => pg.Client {
+    const cache = this
+    const budget = this.#budget
+    const { acquireTimeoutMs, connectTimeoutMs } = this.#options
+    const log = this.#log
+    return class BudgetedClient extends pg.Client {
+      constructor() {
+        super({
+          host: info.host,
+          port: info.port,
+          database: info.database,
+          user: info.user,
+          password: info.password,
+          // Starts inside super.connect(), i.e. after the permit: waiting for the budget is
+          // bounded by acquireTimeoutMs, the handshake by this.
+          connectionTimeoutMillis: connectTimeoutMs,
+          application_name: 'tenantd',
+        })
+        // Errors of a checked-out client between queries reach no pool listener.
+        this.on('error', (error) => log.debug({ tenantId, code: sqlState(error), err: error }, 'tenant connection error'))
+      }
+
+      override connect(): Promise<pg.Client>
+      override connect(callback: (err: Error | null) => void): void
+      override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | void {
+        const connected = this.#connectWithinBudget()
+        if (!callback) return connected
+        connected.then(() => callback(null), (error: Error) => callback(error))
+      }
+
+      async #connectWithinBudget(): Promise<pg.Client> {
+        const entry = entryOf()
+        entry.permitWaits++
+        let release: ReleasePermit
+        try {
+          release = await budget.take(acquireTimeoutMs, () => cache.#scheduleReclaim())
+        } finally {
+          entry.permitWaits--
+        }
+        // 'end' fires after the socket's 'close': the server has let the connection go, so
+        // the permit is free for real (pg_stat_activity never shows more than the budget).
+        this.once('end', release)
+        try {
+          return await super.connect()
+        } catch (error) {
+          this.connection.stream.destroy()
+          release()
+          throw error
+        }
+      }
+    }
+  }
+
+  #lease(entry: PoolEntry): TenantLease {
+    entry.leases++
+    let released = false
+    return {
+      db: entry.db,
+      release: () => {
+        if (released) return
+        released = true
+        entry.leases--
+        if (entry.retired) {
+          if (entry.leases === 0) this.#close(entry)
+        } else {
+          // The idle clock runs from the last use, not from the acquire.
+          this.#cache.get(entry.tenantId)
+        }
+      },
+    }
+  }
+
+  /** Evicts the pool behind `db` if it is still the tenant's current one. */
+  #evictPool(tenantId: string, db: Kysely<TenantDatabase>): void {
+    const entry = this.#cache.peek(tenantId)
+    if (entry?.db === db) this.#cache.delete(tenantId)
+  }
+
+  #retire(entry: PoolEntry): void {
+    if (entry.retired) return
+    entry.retired = true
+    if (entry.leases === 0) this.#close(entry)
+  }
+
+  #close(entry: PoolEntry): void {
+    if (entry.closing) return
+    entry.closing = true
+    entry.retired = true
+    entry.pool
+      .end()
+      .catch((error: unknown) => this.#log.warn({ tenantId: entry.tenantId, err: error }, 'closing tenant pool failed'))
+      .finally(() => {
+        this.#live.delete(entry)
+        entry.markClosed()
+        this.#log.debug({ tenantId: entry.tenantId }, 'tenant pool closed')
+      })
+  }
+
+  #scheduleReclaim(): void {
+    if (this.#reclaimScheduled) return
+    this.#reclaimScheduled = true
+    // After the current tick: a released client is pushed to the idle list (or handed to
+    // a waiter of its own pool) only after the 'release' event.
+    process.nextTick(() => {
+      this.#reclaimScheduled = false
+      this.#reclaim()
+    })
+  }
+
+  /**
+   * Frees permits for waiters by closing idle clients, least recently used pools first
+   * (retired pools before cached ones). At most one close per waiter not yet covered by a
+   * close in progress, so a burst does not tear down more connections than it needs.
+   */
+  #reclaim(): void {
+    let wanted = this.#budget.waiting - this.#reclaiming
+    if (wanted <= 0) return
+    const retired = [...this.#live].filter((entry) => entry.retired)
+    for (const entry of [...retired, ...this.#cache.rvalues()]) {
+      if (!entry) continue
+      while (wanted > 0 && this.#closeOneIdle(entry.pool)) wanted--
+      if (wanted <= 0) return
+    }
+  }
+
+  /**
+   * Closes one idle client of `pool` the way pg-pool's own idle timeout does. pg-pool has
+   * no public call for this; the internals used are checked and, if missing, skipped.
+   */
+  #closeOneIdle(pool: pg.Pool): boolean {
+    const internals = pool as unknown as PoolInternals
+    const item = internals._idle?.[0]
+    if (!item || typeof internals._remove !== 'function' || typeof internals._pulseQueue !== 'function') return false
+    this.#reclaiming++
+    item.client.once('end', () => this.#reclaiming--)
+    internals._remove.call(pool, item.client, () => internals._pulseQueue?.call(pool))
+    return true
+  }
+}

@@ -1,0 +1,158 @@
+import { AuditLog } from './audit/audit-log.js'
+import { AuthService } from './auth/auth-service.js'
+import { ensureFirstSuperAdmin } from './auth/first-operator.js'
+import { openCatalog, type Catalog } from './catalog/catalog-db.js'
+import { migrateCatalog } from './catalog/control-migrator.js'
+import type { Config } from './config.js'
+import { startEmbeddedDefaults } from './embedded/embedded-bootstrap.js'
+import type { EmbeddedCluster } from './embedded/embedded-cluster.js'
+import { HostRegistry } from './hosts/host-registry.js'
+import type { Logger } from './logger.js'
+import { OperationRunner, type OperationRunnerOptions } from './operations/operation-runner.js'
+import { provisionHandler } from './provisioning/provision-tenant.js'
+import { Provisioner } from './provisioning/provisioner.js'
+import { SecretSealer } from './secrets/secret-sealer.js'
+import { TenantDirectory } from './tenancy/tenant-directory.js'
+import { deleteTenantHandler, TenantLifecycle } from './tenancy/tenant-lifecycle.js'
+import { TenantPoolCache } from './tenancy/tenant-pool-cache.js'
+import { tenantClientConfig } from './tenancy/tenant-connection.js'
+
+/** Every long-lived part of a running tenantd, wired together. Routes only call into these. */
+export interface Tenantd {
+  config: Config
+  log: Logger
+  catalog: Catalog
+  sealer: SecretSealer
+  jwtSecret: string
+  hosts: HostRegistry
+  tenants: TenantDirectory
+  pools: TenantPoolCache
+  audit: AuditLog
+  operations: OperationRunner
+  provisioner: Provisioner
+  lifecycle: TenantLifecycle
+  auth: AuthService
+  /** Set in embedded mode. */
+  embedded: EmbeddedCluster | undefined
+  /** Shuts down in order: operations, listeners, pools, catalog, embedded server. */
+  close(): Promise<void>
+}
+
+export interface StartOptions {
+  operations?: Partial<OperationRunnerOptions>
+}
+
+/**
+ * Starts tenantd's domain: catalog (embedded PostgreSQL when no DATABASE_URL), control
+ * migrations under an advisory lock, keyring, default db host, first super-admin, the
+ * tenant-change listener and the operations sweeper (which resumes interrupted operations).
+ *
+ * @example
+ *   const tenantd = await startTenantd(loadConfig(), log)
+ *   const app = await buildApp(tenantd)
+ */
+export async function startTenantd(config: Config, log: Logger, options: StartOptions = {}): Promise<Tenantd> {
+  let embedded: EmbeddedCluster | undefined
+  let catalogUrl = config.databaseUrl
+  let masterKey = config.masterKey
+  let jwtSecret = config.jwtSecret
+  let embeddedHost: Awaited<ReturnType<typeof startEmbeddedDefaults>>['host'] | undefined
+  if (catalogUrl === undefined) {
+    const defaults = await startEmbeddedDefaults(config.dataDir, log, masterKey)
+    embedded = defaults.cluster
+    catalogUrl = defaults.catalogUrl
+    masterKey = defaults.masterKey
+    jwtSecret ??= defaults.jwtSecret
+    embeddedHost = defaults.host
+  }
+  const closers: Array<() => Promise<void>> = []
+  try {
+    const sealer = SecretSealer.fromKeyring(masterKey!)
+    const catalog = openCatalog(catalogUrl, log)
+    closers.push(() => catalog.destroy())
+    const applied = await migrateCatalog(catalog.pool)
+    if (applied.length) log.info({ applied }, 'catalog migrated')
+
+    const hosts = new HostRegistry(catalog.db, sealer)
+    if (embeddedHost) await ensureEmbeddedHost(hosts, embeddedHost)
+
+    const tenants = new TenantDirectory(catalog.db, log)
+    await tenants.listen(catalogUrl)
+    closers.push(() => tenants.close())
+
+    const pools = new TenantPoolCache({
+      maxTenants: config.poolMaxTenants,
+      connectionBudget: config.poolConnectionBudget,
+      idleMs: config.poolIdleMs,
+      log,
+      connectionInfo: async (tenantId) => {
+        const tenant = await tenants.get(tenantId)
+        const conn = tenantClientConfig(tenant, sealer)
+        return { tenantId, host: String(conn.host), port: Number(conn.port), database: tenant.database_name, user: tenant.role_name, password: conn.password, poolSize: tenant.plan_pool_size }
+      },
+    })
+    closers.push(() => pools.destroy())
+    // A changed tenant (suspended, moved, credentials rotated, deleted) gets a fresh pool.
+    tenants.onChange((tenantId) => {
+      if (pools.has(tenantId)) void pools.evict(tenantId)
+    })
+
+    const audit = new AuditLog(catalog.db, log)
+    const operations = new OperationRunner(catalog.db, log, options.operations)
+    const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays })
+    const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
+    operations.register(provisionHandler({ catalog: catalog.db, hosts, tenants, sealer, audit }))
+    operations.register(deleteTenantHandler({ catalog: catalog.db, tenants, hosts, operations, onPurged: (id) => pools.evict(id) }))
+    closers.push(() => operations.stop())
+
+    const first = await ensureFirstSuperAdmin(catalog.db, config)
+    if (first.created) {
+      if (first.generatedPassword) {
+        // Printed once, on purpose, to the console only (not the JSON log).
+        process.stdout.write(
+          `\n  First super-admin created: ${first.email}\n  Password (shown once, store it now): ${first.generatedPassword}\n\n`
+        )
+      }
+      log.info({ email: first.email }, 'first super-admin created')
+    }
+
+    const auth = new AuthService({ catalog: catalog.db, tenants, pools, audit, config, log })
+    operations.start()
+
+    return {
+      config,
+      log,
+      catalog,
+      sealer,
+      jwtSecret: jwtSecret!,
+      hosts,
+      tenants,
+      pools,
+      audit,
+      operations,
+      provisioner,
+      lifecycle,
+      auth,
+      embedded,
+      async close() {
+        for (const close of closers.reverse()) {
+          await close().catch((error) => log.warn({ err: error }, 'error during shutdown'))
+        }
+        if (embedded) await embedded.stop()
+      },
+    }
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => {})
+    if (embedded) await embedded.stop().catch(() => {})
+    throw error
+  }
+}
+
+async function ensureEmbeddedHost(hosts: HostRegistry, host: { name: string; host: string; port: number; adminUser: string; adminPassword: string }): Promise<void> {
+  const existing = (await hosts.list()).find((h) => h.name === host.name)
+  if (!existing) {
+    await hosts.register({ ...host, isDefault: true })
+  } else if (existing.port !== host.port || existing.host !== host.host) {
+    await hosts.updateAddress(existing.id, { host: host.host, port: host.port })
+  }
+}
