@@ -38,6 +38,8 @@ export interface Config {
   poolIdleMs: number
   /** Days a canceled tenant's database is kept before hard delete is allowed. */
   retentionDays: number
+  /** A running operation whose replica sent no heartbeat for this long (ms) is taken over. */
+  operationStaleMs: number
   /** Where pg_dump, pg_restore and psql live. */
   pgBinDir: string | undefined
 }
@@ -124,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolConnectionBudget: int(env, 'TENANTD_POOL_CONNECTION_BUDGET', 80, 1, 100_000),
     poolIdleMs: int(env, 'TENANTD_POOL_IDLE_MS', 60_000, 100, 86_400_000),
     retentionDays: int(env, 'TENANTD_RETENTION_DAYS', 30, 0, 3650),
+    operationStaleMs: int(env, 'TENANTD_OPERATION_STALE_MS', 30_000, 500, 3_600_000),
     pgBinDir: text(env, 'TENANTD_PG_BIN_DIR'),
   }
 }

@@ -98,7 +98,11 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     })
 
     const audit = new AuditLog(catalog.db, log)
-    const operations = new OperationRunner(catalog.db, log, options.operations)
+    const operations = new OperationRunner(catalog.db, log, {
+      staleMs: config.operationStaleMs,
+      heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(config.operationStaleMs / 4))),
+      ...options.operations,
+    })
     const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays })
     const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
     operations.register(provisionHandler({ catalog: catalog.db, hosts, tenants, sealer, audit }))

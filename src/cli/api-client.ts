@@ -74,8 +74,16 @@ export class ApiClient {
 
   /** Trades the stored refresh token for a new pair; false when there is none or it is refused. */
   private async refresh(): Promise<boolean> {
-    const current = await this.session()
-    if (!current) return false
+    const loaded = await this.session()
+    if (!loaded) return false
+    // Another tenantctl run may have refreshed meanwhile; its refresh token spent ours, and
+    // presenting a spent one revokes the whole session. Take its fresh pair instead.
+    const latest = await this.store.load()
+    if (latest && latest.url === loaded.url && latest.refreshToken !== loaded.refreshToken) {
+      this.credentials = latest
+      return true
+    }
+    const current = loaded
     const response = await this.send('POST', '/api/auth/refresh', { body: { refreshToken: current.refreshToken } })
     if (!response.ok) return false
     const pair = (await response.json()) as TokenPair

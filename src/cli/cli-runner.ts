@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { Readable, Writable } from 'node:stream'
+import type { Writable } from 'node:stream'
 import { ApiClient, defaultUrl } from './api-client.js'
 import { ApiError, CliError, ExitCode, UsageError } from './cli-error.js'
 import { CommandInput, isGroup, type Command, type CommandEntry, type CommandGroup } from './command.js'

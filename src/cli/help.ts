@@ -7,7 +7,7 @@ export const globalOptions: Record<string, OptionSpec> = {
 }
 
 const environment = `Environment:
-  TENANTD_URL            tenantd address (default http://127.0.0.1:5000)
+  TENANTD_URL            tenantd address (default: that of the last login, else http://127.0.0.1:5000)
   TENANTD_TOKEN          bearer token; overrides the one stored by \`tenantctl login\`
   TENANTCTL_CONFIG_DIR   where credentials.json lives (default ~/.config/tenantd)
 

@@ -197,14 +197,20 @@ export class OperationRunner {
 
   /** Puts a failed (or abandoned) operation back to run from its recorded step. */
   async retry(id: string): Promise<Operation> {
-    const row = await this.get(id)
-    if (row.status === 'succeeded' || row.status === 'rolled_back') {
-      throw new InvalidTransition(`operation ${id} is ${row.status}; there is nothing to retry`)
-    }
-    if (row.status === 'running' && !this.#isStale(row) && !this.#running.has(id)) {
-      throw new OperationInProgress(`operation ${id} is running on ${row.claimed_by ?? 'another replica'}; its last heartbeat is recent. Retry it if it stays stuck for ${Math.round(this.#options.staleMs / 1000)} s.`)
-    }
+    this.assertRetryable(await this.get(id))
     return this.execute(id)
+  }
+
+  /** Throws why an operation cannot be retried now, if it cannot. */
+  assertRetryable(row: OperationRow): void {
+    if (row.status === 'succeeded' || row.status === 'rolled_back') {
+      throw new InvalidTransition(`operation ${row.id} is ${row.status}; there is nothing to retry`)
+    }
+    if (row.status === 'running' && !this.#isStale(row) && !this.#running.has(row.id)) {
+      throw new OperationInProgress(
+        `operation ${row.id} is running on ${row.claimed_by ?? 'another replica'} and its last heartbeat is recent; retry it if it stays stuck for ${Math.round(this.#options.staleMs / 1000)} s`
+      )
+    }
   }
 
   /** Undoes a failed or abandoned operation with its handler's rollback; ends as rolled_back. */

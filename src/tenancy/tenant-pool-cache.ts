@@ -58,9 +58,14 @@ interface PoolEntry {
   leases: number
   /** Connections of this pool waiting for a budget permit. */
   permitWaits: number
+  /** Clients of this pool holding a permit (socket open or opening). */
+  open: number
   /** Out of the LRU (evicted, expired, replaced): no new leases, closes at leases === 0. */
   retired: boolean
   closing: boolean
+  /** pool.end() has resolved (its clients were told to end; their sockets may still close). */
+  ended: boolean
+  /** Resolves when the pool has ended and every socket of it has closed. */
   closed: Promise<void>
   markClosed(): void
 }
@@ -81,6 +86,14 @@ const CHECKOUT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect'
 export function isTenantConnectionFailure(error: unknown): boolean {
   if (isConnectionFailure(error)) return true
   return error instanceof Error && sqlState(error) === undefined && CONNECTION_FAILURE_MESSAGES.has(error.message)
+}
+
+/**
+ * What is logged of a driver error: message and code only. pg-pool hangs the whole client
+ * (connection parameters included) on errors it emits, which must not reach a log line.
+ */
+function describeError(error: unknown): { message: string; code: string | undefined } {
+  return { message: error instanceof Error ? error.message : String(error), code: sqlState(error) }
 }
 
 /** The parts of pg-pool's internals used to close one idle client (see #closeOneIdle). */
@@ -179,7 +192,7 @@ export class TenantPoolCache {
       return await fn(lease.db)
     } catch (error) {
       if (isTenantConnectionFailure(error)) {
-        this.#log.warn({ tenantId, code: sqlState(error), err: error }, 'tenant database unreachable; evicting its pool')
+        this.#log.warn({ tenantId, error: describeError(error) }, 'tenant database unreachable; evicting its pool')
         this.#evictPool(tenantId, lease.db)
         throw new TenantDatabaseUnavailable(tenantId, tenantId, { cause: error })
       }
@@ -278,15 +291,17 @@ export class TenantPoolCache {
       db: new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool }) }),
       leases: 0,
       permitWaits: 0,
+      open: 0,
       retired: false,
       closing: false,
+      ended: false,
       closed,
       markClosed,
     }
     // An idle client whose server went away (restart, pg_terminate_backend) is reported
     // here; without a listener it would crash the process.
     pool.on('error', (error) => {
-      this.#log.warn({ tenantId, host: info.host, port: info.port, database: info.database, code: sqlState(error), err: error }, 'idle tenant connection failed')
+      this.#log.warn({ tenantId, host: info.host, port: info.port, database: info.database, error: describeError(error) }, 'idle tenant connection failed')
     })
     // A client going idle while others wait for a permit is a permit to hand over.
     pool.on('release', () => this.#scheduleReclaim())
@@ -316,7 +331,7 @@ export class TenantPoolCache {
           application_name: 'tenantd',
         })
         // Errors of a checked-out client between queries reach no pool listener.
-        this.on('error', (error) => log.debug({ tenantId, code: sqlState(error), err: error }, 'tenant connection error'))
+        this.on('error', (error) => log.debug({ tenantId, error: describeError(error) }, 'tenant connection error'))
       }
 
       override connect(): Promise<pg.Client>
@@ -330,11 +345,20 @@ export class TenantPoolCache {
       async #connectWithinBudget(): Promise<pg.Client> {
         const entry = entryOf()
         entry.permitWaits++
-        let release: ReleasePermit
+        let permit: ReleasePermit
         try {
-          release = await budget.take(acquireTimeoutMs, () => cache.#scheduleReclaim())
+          permit = await budget.take(acquireTimeoutMs, () => cache.#scheduleReclaim())
         } finally {
           entry.permitWaits--
+        }
+        entry.open++
+        let released = false
+        const release = (): void => {
+          if (released) return
+          released = true
+          permit()
+          entry.open--
+          cache.#settle(entry)
         }
         // 'end' fires after the socket's 'close': the server has let the connection go, so
         // the permit is free for real (pg_stat_activity never shows more than the budget).
@@ -387,12 +411,23 @@ export class TenantPoolCache {
     entry.retired = true
     entry.pool
       .end()
-      .catch((error: unknown) => this.#log.warn({ tenantId: entry.tenantId, err: error }, 'closing tenant pool failed'))
+      .catch((error: unknown) => this.#log.warn({ tenantId: entry.tenantId, error: describeError(error) }, 'closing tenant pool failed'))
       .finally(() => {
-        this.#live.delete(entry)
-        entry.markClosed()
-        this.#log.debug({ tenantId: entry.tenantId }, 'tenant pool closed')
+        entry.ended = true
+        this.#settle(entry)
       })
+  }
+
+  /**
+   * Marks a pool closed once it has ended and its last socket has closed. pool.end()
+   * resolves as soon as it has asked its clients to end, before their sockets close, so
+   * waiting for it alone would let evict()/destroy() return with connections still open.
+   */
+  #settle(entry: PoolEntry): void {
+    if (!entry.ended || entry.open > 0 || !this.#live.has(entry)) return
+    this.#live.delete(entry)
+    entry.markClosed()
+    this.#log.debug({ tenantId: entry.tenantId }, 'tenant pool closed')
   }
 
   #scheduleReclaim(): void {

@@ -63,6 +63,7 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     TENANTD_BASE_DOMAIN: 'localhost',
     TENANTD_AUTH_RATE_LIMIT: '1000',
     LOG_LEVEL: 'info',
+    TENANTD_OPERATION_STALE_MS: '2000',
     ...options.env,
   }
   const config = loadConfig(env)
@@ -74,7 +75,7 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     },
   })
   const log: Logger = pino(loggerOptions(config.logLevel), sink)
-  const tenantd = await startTenantd(config, log, { operations: { sweepMs: 500, staleMs: 3_000, heartbeatMs: 500, ...options.operations } })
+  const tenantd = await startTenantd(config, log, { operations: { sweepMs: 500, ...options.operations } })
   await tenantd.hosts.register({ name: 'test-host', host: '127.0.0.1', port: cluster.port, adminUser: admin.user, adminPassword: admin.password, isDefault: true })
   const app = await buildApp(tenantd)
   await app.ready()

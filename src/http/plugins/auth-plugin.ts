@@ -50,11 +50,8 @@ export const authPlugin = fp(
       global: false,
       errorResponseBuilder: (_request, context) => {
         const seconds = Math.max(1, Math.ceil(context.ttl / 1000))
-        // v10 throws what this returns; the error handler turns it into {error, message}.
-        return Object.assign(new Error(`Too many requests from this address; retry in ${seconds} seconds.`), {
-          statusCode: context.statusCode === 403 ? 403 : 429,
-          code: 'RateLimited',
-        })
+        // v10 throws what this returns; the one error handler turns it into {error, message}.
+        return Object.assign(new Error(`Too many requests from this address; retry in ${seconds} seconds.`), { statusCode: 429, code: 'RateLimited' })
       },
     })
 

@@ -24,8 +24,7 @@ export const SessionUserSchema = Type.Object(
     name: Type.String(),
     role: Type.String({ description: 'super_admin | tenant_admin (operators), admin | member (tenant users)' }),
     tenantId: Nullable(Type.String({ format: 'uuid' })),
-  },
-  { $id: 'SessionUser' }
+  }
 )
 
 export const TokenPairSchema = Type.Object(
@@ -34,8 +33,7 @@ export const TokenPairSchema = Type.Object(
     refreshToken: Type.String({ description: 'Opaque, single use: each refresh spends it and returns a new one' }),
     expiresIn: Type.Integer({ description: 'Access token lifetime in seconds' }),
     user: SessionUserSchema,
-  },
-  { $id: 'TokenPair' }
+  }
 )
 
 export const MeSchema = Type.Object(
@@ -47,8 +45,7 @@ export const MeSchema = Type.Object(
     role: Type.String(),
     tenantId: Nullable(Type.String({ format: 'uuid' })),
     permissions: Type.Array(Type.String(), { description: 'Module permissions of a tenant user; empty for operators' }),
-  },
-  { $id: 'Me' }
+  }
 )
 
 export const TenantUserSchema = Type.Object(
@@ -61,8 +58,7 @@ export const TenantUserSchema = Type.Object(
     active: Type.Boolean(),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
-  },
-  { $id: 'TenantUser' }
+  }
 )
 
 export const CreateUserBody = Type.Object(
@@ -100,6 +96,5 @@ export const AuditRecordSchema = Type.Object(
     target: Nullable(Type.String()),
     ip: Nullable(Type.String()),
     details: Type.Unknown(),
-  },
-  { $id: 'AuditRecord' }
+  }
 )
