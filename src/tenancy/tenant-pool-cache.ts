@@ -113,6 +113,10 @@ interface PoolInternals {
  * failures surface from the first query; `run()` turns them into TenantDatabaseUnavailable
  * and evicts the tenant's pool so the next request starts fresh with current credentials.
  *
+ * A pool pushed out of the LRU while leases are out keeps serving them and ends with the
+ * last one, so for a moment more than `maxTenants` pools can be open; the connection
+ * budget, not the pool count, is the hard limit.
+ *
  * @example
  *   const pools = new TenantPoolCache({ maxTenants: 200, connectionBudget: 80, idleMs: 30_000, log, connectionInfo })
  *   const users = await pools.run('acme', (db) => db.selectFrom('users').selectAll().execute())
