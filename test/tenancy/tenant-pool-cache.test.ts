@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { sql } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { freePort, startEmbeddedCluster } from '../../src/embedded/embedded-cluster.js'
 import { pino } from '../../src/logger.js'
 import { PoolExhausted, TenantDatabaseUnavailable } from '../../src/errors.js'
 import { TenantPoolCache, type TenantConnectionInfo, type TenantPoolCacheOptions } from '../../src/tenancy/tenant-pool-cache.js'
+import type { TenantDatabase } from '../../src/tenancy/tenant-schema.js'
 
 const TENANTS = 30
 const POOL_SIZE = 3
@@ -76,7 +77,7 @@ async function until(condition: () => Promise<boolean>, timeoutMs = 5000): Promi
   return condition()
 }
 
-const select1 = (db: Parameters<Parameters<TenantPoolCache['run']>[1]>[0]) =>
+const select1 = (db: Kysely<TenantDatabase>) =>
   sql<{ one: number }>`select 1 as one`.execute(db).then((r) => r.rows[0]?.one)
 
 t.test('a burst of first requests for one tenant opens one pool', async (t) => {
