@@ -14,6 +14,15 @@ export interface CatalogDatabase {
   refresh_tokens: RefreshTokenTable
   login_attempts: LoginAttemptTable
   audit_logs: AuditLogTable
+  tenant_modules: TenantModuleTable
+}
+
+export interface TenantModuleTable {
+  tenant_id: string
+  module: string
+  version: string
+  installed_at: Timestamp
+  updated_at: Timestamp
 }
 
 export interface DbHostTable {

@@ -12,6 +12,8 @@ export interface TenantRecord extends TenantRow {
   host_name: string
   host_address: string
   host_port: number
+  /** Names of the modules installed for this tenant. */
+  modules: string[]
 }
 
 /** A tenant as the API shows it: no credentials. */
@@ -161,6 +163,7 @@ export class TenantDirectory {
         'h.name as host_name',
         'h.host as host_address',
         'h.port as host_port',
+        sql<string[]>`coalesce((select array_agg(m.module order by m.module) from tenant_modules m where m.tenant_id = t.id), '{}')`.as('modules'),
       ])
   }
 
