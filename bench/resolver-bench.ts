@@ -8,6 +8,9 @@
  *   GET /bench/select1     preHandler app.resolveTenant, then tenantd.pools.run(tenant, select 1)
  *   GET /bench/static      select 1 through Kysely over ONE static pg.Pool (no resolver, no cache)
  *   GET /bench/static-raw  select 1 with pool.query on that same pg.Pool (no Kysely either)
+ *   GET /bench/multi       select 1 through Kysely over one plain pg.Pool PER TENANT DATABASE,
+ *                          picked by a Map lookup on the Host header (no resolver, no pool
+ *                          cache): what one-database-per-tenant costs by itself
  *
  * Load comes from bench/load.ts in a child process (own event loop): fixed concurrency,
  * fixed duration, keep-alive connections, Host `<subdomain>.localhost` round robin over the
@@ -19,8 +22,9 @@
  * Exit code 0 when everything ran (whether or not the goal was met), 1 when anything failed.
  *
  * Knobs (environment): BENCH_TENANTS (100), BENCH_PLAN (free), BENCH_CONCURRENCY (32),
- * BENCH_DURATION_MS (5000), BENCH_WARMUP_MS (2000), BENCH_ROUNDS (2), BENCH_COLD (20),
- * BENCH_PROVISION_CONCURRENCY (4), BENCH_LOG_LEVEL (warn).
+ * BENCH_DURATION_MS (5000), BENCH_WARMUP_MS (2000), BENCH_ROUNDS (3), BENCH_COLD (20),
+ * BENCH_PROVISION_CONCURRENCY (4), BENCH_BUDGET (tenants × pool size),
+ * BENCH_LOG_LEVEL (warn).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -52,16 +56,16 @@ const PLAN = process.env.BENCH_PLAN || 'free'
 const CONCURRENCY = num('BENCH_CONCURRENCY', 32)
 const DURATION_MS = num('BENCH_DURATION_MS', 5000)
 const WARMUP_MS = num('BENCH_WARMUP_MS', 2000)
-const ROUNDS = num('BENCH_ROUNDS', 2)
+const ROUNDS = num('BENCH_ROUNDS', 3)
 const COLD = Math.min(num('BENCH_COLD', 20), TENANTS)
 const PROVISION_CONCURRENCY = num('BENCH_PROVISION_CONCURRENCY', 4)
 const GOAL = 0.9
 /** Everything, setup to cleanup, must end within this; otherwise clean up and fail. */
 const WATCHDOG_MS = 300_000
 
-type Variant = 'resolver' | 'static' | 'static-raw'
-const ROUTES: Record<Variant, string> = { resolver: '/bench/select1', static: '/bench/static', 'static-raw': '/bench/static-raw' }
-const VARIANTS: Variant[] = ['resolver', 'static', 'static-raw']
+type Variant = 'resolver' | 'static' | 'static-raw' | 'multi'
+const ROUTES: Record<Variant, string> = { resolver: '/bench/select1', static: '/bench/static', 'static-raw': '/bench/static-raw', multi: '/bench/multi' }
+const VARIANTS: Variant[] = ['resolver', 'static', 'static-raw', 'multi']
 
 interface Phase {
   variant: Variant
@@ -79,6 +83,8 @@ interface Phase {
   /** Whole-machine CPU busy during the phase, % of all cores. */
   machineBusy: number
   latenciesUs: number[]
+  /** Tenant pool connections after the phase. */
+  connections: number
 }
 
 // ---------------------------------------------------------------------------------------
@@ -152,7 +158,7 @@ class LoadGenerator {
 
 async function main(): Promise<number> {
   const t0 = performance.now()
-  const resources: { bench?: BenchTenantd; app?: FastifyInstance; load?: LoadGenerator; staticPool?: pg.Pool; agent?: http.Agent } = {}
+  const resources: { bench?: BenchTenantd; app?: FastifyInstance; load?: LoadGenerator; staticPool?: pg.Pool; multiPools: pg.Pool[]; agent?: http.Agent } = { multiPools: [] }
   let cleaned = false
   const cleanup = async (): Promise<void> => {
     if (cleaned) return
@@ -161,6 +167,7 @@ async function main(): Promise<number> {
     resources.agent?.destroy()
     await resources.app?.close().catch(() => {})
     await resources.staticPool?.end().catch(() => {})
+    await Promise.all(resources.multiPools.map((p) => p.end().catch(() => {})))
     await resources.bench?.cleanup()
   }
   const watchdog = setTimeout(() => {
@@ -177,11 +184,17 @@ async function main(): Promise<number> {
   try {
     // --- setup ------------------------------------------------------------------------
     const poolSize = PLAN === 'free' ? 2 : PLAN === 'pro' ? 5 : 10
-    const budget = Math.max(150, TENANTS + 50)
-    const maxConnections = budget * 2 + 100 // tenant pools + static pool (≤ budget) + catalog, admin, spare
+    // Every tenant pool may fill up (no permit waits, no reclaim churn): warm pools only.
+    const budget = num('BENCH_BUDGET', Math.max(150, TENANTS * poolSize))
+    const maxConnections = budget * 3 + 100 // tenant pools + static pool (≤ budget) + multi pools + catalog, admin, spare
     log(`tenantd resolver benchmark: ${TENANTS} tenants (plan ${PLAN}, pool size ${poolSize}), concurrency ${CONCURRENCY}, ${ROUNDS} × ${DURATION_MS / 1000} s per variant after ${WARMUP_MS / 1000} s warm-up`)
+    const idle0 = machineCpu()
+    await new Promise((r) => setTimeout(r, 1000))
+    const idle1 = machineCpu()
+    const background = idle1[1] > idle0[1] ? (100 * (idle1[0] - idle0[0])) / (idle1[1] - idle0[1]) : NaN
     log(`machine: ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), node ${process.version}, ${os.platform()} ${os.release()}`)
 
+    log(`machine busy before the bench (1 s sample): ${background.toFixed(0)}%${background > 15 ? '  WARNING: something else is using the CPU; throughput figures will be noisy' : ''}`)
     const bench = (resources.bench = await startBenchTenantd({
       maxConnections,
       env: {
@@ -193,7 +206,7 @@ async function main(): Promise<number> {
       },
     }))
     const { tenantd, cluster } = bench
-    const pgVersion = (await cluster.query<{ v: string }>('show server_version')).rows[0]!.v
+    const pgVersion = (await cluster.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v
     log(`postgres ${pgVersion} (embedded, SCRAM, fsync off), max_connections ${maxConnections}; tenant pool budget ${budget}`)
     const tSetup = performance.now()
     log(`cluster + tenantd started in ${((tSetup - t0) / 1000).toFixed(1)} s; provisioning ${TENANTS} tenants (${PROVISION_CONCURRENCY} at a time)...`)
@@ -204,6 +217,7 @@ async function main(): Promise<number> {
     const app = (resources.app = await buildApp(tenantd))
     let staticDb: Kysely<any> | undefined
     let staticPool: pg.Pool | undefined
+    const multiByHost = new Map<string, Kysely<any>>()
     await app.register(async (scope) => {
       scope.get(ROUTES.resolver, { preHandler: app.resolveTenant }, async (request) => {
         const result = await tenantd.pools.run(tenantOf(request).id, (db) => sql<{ one: number }>`select 1 as one`.execute(db))
@@ -211,6 +225,10 @@ async function main(): Promise<number> {
       })
       scope.get(ROUTES.static, async () => {
         const result = await sql<{ one: number }>`select 1 as one`.execute(staticDb!)
+        return result.rows[0]
+      })
+      scope.get(ROUTES.multi, async (request) => {
+        const result = await sql<{ one: number }>`select 1 as one`.execute(multiByHost.get(request.headers.host!)!)
         return result.rows[0]
       })
       scope.get(ROUTES['static-raw'], async () => {
@@ -246,20 +264,23 @@ async function main(): Promise<number> {
         clientCpuUs: r.cpuUs / Math.max(1, r.requests),
         machineBusy: m1[1] > m0[1] ? (100 * (m1[0] - m0[0])) / (m1[1] - m0[1]) : NaN,
         latenciesUs: r.latenciesUs,
+        connections: tenantd.pools.stats().connections,
       }
     }
 
     // --- warm-up ----------------------------------------------------------------------
-    // Resolver first: opens every tenant's pool and fills the tenant directory cache.
-    const warm = await phase('resolver', 0, WARMUP_MS)
-    // Every tenant has a warm pool with at least one connection.
-    const warmStats = tenantd.pools.stats()
-    const unwarmed = tenants.filter((t) => !warmStats.tenants.some((s) => s.tenantId === t.id && s.total > 0))
-    if (unwarmed.length) {
-      await Promise.all(unwarmed.map((t) => tenantd.pools.run(t.id, (db) => sql`select 1`.execute(db))))
+    // Open every tenant pool to its full size first (poolSize overlapping queries per tenant,
+    // 10 tenants at a time), so no connection is opened (SCRAM handshake, new backend)
+    // during the measured rounds: this compares warm pools only.
+    const hold = (db: Kysely<any>) => sql`select pg_sleep(0.02)`.execute(db)
+    for (let i = 0; i < tenants.length; i += 10) {
+      await Promise.all(tenants.slice(i, i + 10).flatMap((t) => Array.from({ length: poolSize }, () => tenantd.pools.run(t.id, hold))))
     }
+    // Then the resolver route over HTTP (fills the tenant directory cache, JIT warm-up).
+    const warm = await phase('resolver', 0, WARMUP_MS)
     const stats = tenantd.pools.stats()
-    // The static pool gets the same number of connections the tenant pools hold in total.
+    // The static pool gets the same number of connections the tenant pools hold in total,
+    // also opened up front.
     const staticMax = stats.connections
     staticPool = resources.staticPool = new pg.Pool({
       host: '127.0.0.1',
@@ -273,19 +294,31 @@ async function main(): Promise<number> {
     })
     staticPool.on('error', () => {})
     staticDb = new Kysely<any>({ dialect: new PostgresDialect({ pool: staticPool }) })
+    await Promise.all(Array.from({ length: staticMax }, () => staticPool!.query('select pg_sleep(0.05)')))
+    // One plain pg.Pool per tenant database, the tenant pools' size, also opened up front.
+    for (const [i, t] of tenants.entries()) {
+      const p = new pg.Pool({ host: '127.0.0.1', port: cluster.port, database: t.database_name, user: cluster.superuser, password: cluster.superuserPassword, max: poolSize, idleTimeoutMillis: 600_000, application_name: 'tenantd-bench-multi' })
+      p.on('error', () => {})
+      resources.multiPools.push(p)
+      multiByHost.set(hosts[i]!, new Kysely<any>({ dialect: new PostgresDialect({ pool: p }) }))
+    }
+    for (let i = 0; i < tenants.length; i += 10) {
+      await Promise.all(resources.multiPools.slice(i, i + 10).flatMap((p) => Array.from({ length: poolSize }, () => p.query('select pg_sleep(0.02)'))))
+    }
     await phase('static', 0, WARMUP_MS)
     await phase('static-raw', 0, Math.min(WARMUP_MS, 1000))
-    log(`warm-up: resolver ${warm.rps.toFixed(0)} req/s; tenant pools ${stats.pools}, connections ${stats.connections} (budget ${stats.budget}); static pool max ${staticMax}`)
+    await phase('multi', 0, Math.min(WARMUP_MS, 1000))
+    log(`warm-up: resolver ${warm.rps.toFixed(0)} req/s; tenant pools ${stats.pools}, connections ${stats.connections} (budget ${stats.budget}); static pool ${staticPool.totalCount} of max ${staticMax}`)
 
     // --- measured rounds, alternating -------------------------------------------------
     const phases: Phase[] = []
     log('')
-    log('round  variant      requests    req/s   p50 ms   p99 ms  server CPU µs/req  client CPU µs/req  machine busy')
+    log('round  variant      requests    req/s   p50 ms   p99 ms  server CPU µs/req  client CPU µs/req  machine busy  tenant conns')
     for (let round = 1; round <= ROUNDS; round++) {
       for (const variant of VARIANTS) {
         const p = await phase(variant, round, DURATION_MS)
         phases.push(p)
-        log(`${pad(round, 5)}  ${variant.padEnd(11)} ${pad(p.requests, 9)} ${pad(p.rps.toFixed(0), 8)} ${pad(ms(p.p50), 8)} ${pad(ms(p.p99), 8)} ${pad(p.serverCpuUs.toFixed(0), 18)} ${pad(p.clientCpuUs.toFixed(0), 18)} ${pad(p.machineBusy.toFixed(0), 12)}%`)
+        log(`${pad(round, 5)}  ${variant.padEnd(11)} ${pad(p.requests, 9)} ${pad(p.rps.toFixed(0), 8)} ${pad(ms(p.p50), 8)} ${pad(ms(p.p99), 8)} ${pad(p.serverCpuUs.toFixed(0), 18)} ${pad(p.clientCpuUs.toFixed(0), 18)} ${pad(p.machineBusy.toFixed(0), 12)}% ${pad(p.connections, 13)}`)
       }
     }
     const endStats = tenantd.pools.stats()
@@ -304,7 +337,7 @@ async function main(): Promise<number> {
         serverCpuUs: ps.reduce((s, p) => s + p.serverCpuUs * p.requests, 0) / requests,
       }
     })
-    const [res, sta, raw] = summary as [(typeof summary)[0], (typeof summary)[0], (typeof summary)[0]]
+    const [res, sta, raw, multi] = summary as [(typeof summary)[0], (typeof summary)[0], (typeof summary)[0], (typeof summary)[0]]
     const ratio = res.rps / sta.rps
     log('')
     log(`all rounds  variant      requests    req/s   p50 ms   p99 ms  server CPU µs/req`)
@@ -314,6 +347,9 @@ async function main(): Promise<number> {
     log('')
     log(`ratio resolver/static (req/s):      ${ratio.toFixed(3)}   (p99 ${ms(res.p99)} ms vs ${ms(sta.p99)} ms)`)
     log(`ratio resolver/static-raw (req/s):  ${(res.rps / raw.rps).toFixed(3)}`)
+    log(`server CPU per request, static/resolver: ${(sta.serverCpuUs / res.serverCpuUs).toFixed(3)}   (${sta.serverCpuUs.toFixed(0)} vs ${res.serverCpuUs.toFixed(0)} µs; less sensitive to other load on the machine)`)
+    log(`ratio multi/static (req/s):         ${(multi.rps / sta.rps).toFixed(3)}   (one pool per tenant database, no tenancy code)`)
+    log(`ratio resolver/multi (req/s):       ${(res.rps / multi.rps).toFixed(3)}   (resolver + TenantPoolCache alone)`)
     log(`tenant pools after the rounds: ${endStats.pools} pools, ${endStats.connections} connections, ${endStats.waiting} waiting`)
     log(ratio >= GOAL ? `GOAL MET: ratio ${ratio.toFixed(3)} >= ${GOAL}` : `GOAL MISSED: ratio ${ratio.toFixed(3)} < ${GOAL}`)
 

@@ -1,20 +1,23 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import './http/fastify-types.js'
 import { authPlugin } from './http/plugins/auth-plugin.js'
 import { errorHandler } from './http/plugins/error-handler.js'
+import { moduleRoutesPlugin } from './http/plugins/module-routes-plugin.js'
 import { tenantResolverPlugin } from './http/plugins/tenant-resolver-plugin.js'
 import { auditRoutes } from './http/routes/audit-routes.js'
 import { authRoutes } from './http/routes/auth-routes.js'
 import { healthRoutes } from './http/routes/health-routes.js'
 import { hostRoutes } from './http/routes/host-routes.js'
+import { moduleAdminRoutes } from './http/routes/module-admin-routes.js'
 import { operationRoutes } from './http/routes/operation-routes.js'
 import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
 import { userRoutes } from './http/routes/user-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
+import { ValidationError } from './errors.js'
 
 export interface AppOptions {
   /** Largest request body accepted, in bytes. */
@@ -33,8 +36,22 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
     loggerInstance: tenantd.log,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     trustProxy: '127.0.0.1',
+    routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Malformed URLs and over-long parameters never reach the error handler: answer them alike.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send({ error: 'ValidationError', message: `${error.message}; check the URL.` })
+    },
   }).withTypeProvider<TypeBoxTypeProvider>()
+
+  // JSON only: a text/plain body is refused (415) instead of half-parsed.
+  app.removeContentTypeParser('text/plain')
+  // PostgreSQL text cannot hold NUL; refuse it up front with a 400 instead of failing deep inside.
+  app.addHook('preValidation', async (request) => {
+    if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
+      throw new ValidationError('text must not contain NUL (\\u0000) characters')
+    }
+  })
 
   app.decorate('tenantd', tenantd)
   app.addSchema(ErrorSchema)
@@ -47,6 +64,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
         { name: 'tenants', description: 'Provisioning and lifecycle (runbook 002)' },
         { name: 'operations', description: 'Durable operations' },
         { name: 'hosts', description: 'Database hosts' },
+        { name: 'modules', description: 'Modules per tenant (runbook 003)' },
         { name: 'auth', description: 'Operators and tenant users' },
         { name: 'tenant', description: 'Tenant-scoped routes' },
         { name: 'health', description: 'Liveness and readiness' },
@@ -65,5 +83,13 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(tenantAdminRoutes)
   await app.register(operationRoutes)
   await app.register(hostRoutes)
+  await app.register(moduleAdminRoutes)
+  await app.register(moduleRoutesPlugin)
   return app as unknown as FastifyInstance
+}
+
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000')
+  if (depth > 8 || value === null || typeof value !== 'object') return false
+  return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner, depth + 1))
 }

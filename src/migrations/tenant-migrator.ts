@@ -19,6 +19,19 @@ export function readBaseMigrations(dir = tenantMigrationsDir): Promise<Migration
   return readMigrationFiles(path.join(dir, 'base'))
 }
 
+/** A module's migrations (tenant-migrations/modules/<name>/). */
+export function readModuleMigrations(name: string, dir = tenantMigrationsDir): Promise<MigrationFile[]> {
+  return readMigrationFiles(path.join(dir, 'modules', name))
+}
+
+export interface MigrateOptions {
+  /**
+   * Run every file again, recorded or not (files must be idempotent): the repair path of a
+   * module reinstall. Recorded checksums are refreshed.
+   */
+  reapply?: boolean
+}
+
 /**
  * Applies pending migrations of one scope ("base" or a module name) to one tenant database,
  * all in one transaction under a transaction-level advisory lock, so two runners on the same
@@ -28,7 +41,7 @@ export function readBaseMigrations(dir = tenantMigrationsDir): Promise<Migration
  * @example
  *   const result = await migrateTenantDatabase(client, 'base', await readBaseMigrations())
  */
-export async function migrateTenantDatabase(client: pg.ClientBase, scope: string, files: MigrationFile[]): Promise<TenantMigrationResult> {
+export async function migrateTenantDatabase(client: pg.ClientBase, scope: string, files: MigrationFile[], options: MigrateOptions = {}): Promise<TenantMigrationResult> {
   await client.query('begin')
   try {
     await client.query('select pg_advisory_xact_lock($1)', [TENANT_MIGRATION_LOCK])
@@ -43,7 +56,7 @@ export async function migrateTenantDatabase(client: pg.ClientBase, scope: string
     const result: TenantMigrationResult = { applied: [], drift: [] }
     for (const file of files) {
       const checksum = done.get(file.name)
-      if (checksum !== undefined) {
+      if (checksum !== undefined && !options.reapply) {
         if (checksum !== file.checksum) result.drift.push(file.name)
         continue
       }
@@ -52,7 +65,11 @@ export async function migrateTenantDatabase(client: pg.ClientBase, scope: string
       } catch (error) {
         throw new Error(`migration ${scope}/${file.name} failed: ${(error as Error).message}`, { cause: error })
       }
-      await client.query('insert into tenant_migrations (scope, name, checksum) values ($1, $2, $3)', [scope, file.name, file.checksum])
+      await client.query(
+        `insert into tenant_migrations (scope, name, checksum) values ($1, $2, $3)
+         on conflict (scope, name) do update set checksum = excluded.checksum, applied_at = now()`,
+        [scope, file.name, file.checksum]
+      )
       result.applied.push(file.name)
     }
     await client.query('commit')

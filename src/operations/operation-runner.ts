@@ -5,6 +5,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { OperationRow, OperationStatus } from '../catalog/catalog-schema.js'
 import { OperationInProgress, OperationNotFound, InvalidTransition, SqlState, sqlState } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { isUuid } from '../tenancy/tenant-directory.js'
 
 /** One idempotent step of an operation: running it again after a crash must be safe. */
 export interface OperationStep<P> {
@@ -120,7 +121,7 @@ export class OperationRunner {
   }
 
   async get(id: string): Promise<OperationRow> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new OperationNotFound(id)
+    if (!isUuid(id)) throw new OperationNotFound(id.slice(0, 60))
     const row = await this.catalog.selectFrom('operations').selectAll().where('id', '=', id).executeTakeFirst()
     if (!row) throw new OperationNotFound(id)
     return row

@@ -137,7 +137,7 @@ export class TenantDirectory {
   /** Like find(), but reads the catalog (no cache) and throws TenantNotFound. */
   async get(key: string): Promise<TenantRecord> {
     const record = await this.#load(key.trim().toLowerCase())
-    if (!record) throw new TenantNotFound(key)
+    if (!record) throw new TenantNotFound(key.length > 60 ? `${key.slice(0, 57)}...` : key)
     return record
   }
 

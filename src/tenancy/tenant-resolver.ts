@@ -52,7 +52,7 @@ export class TenantResolver {
     const named = this.tenantKey(input)
     if (!named) return undefined
     const tenant = await this.directory.find(named.key)
-    if (!tenant) throw new TenantNotFound(named.key)
+    if (!tenant) throw new TenantNotFound(shorten(named.key))
     const boundTo = input.principal?.tenantId
     if (boundTo && boundTo !== tenant.id) {
       await this.audit.record({
@@ -84,4 +84,9 @@ export function assertServing(tenant: TenantRecord): void {
     default:
       throw new TenantNotActive(tenant.slug, tenant.status)
   }
+}
+
+/** Keys are echoed in errors; a hostile 5000-character header is not. */
+export function shorten(value: string): string {
+  return value.length > 60 ? `${value.slice(0, 57)}...` : value
 }

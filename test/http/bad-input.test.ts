@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startHarness } from '../helpers/harness.js'
 
 // Every bad input answers a clear 4xx `{error, message}` (never a 500), and a refused
@@ -12,7 +12,7 @@ const owner = { email: 'owner@existing.test', password: 'existing-admin-pass' }
 const existing = await h.provision({ name: 'Existing', slug: 'existing', subdomain: 'existing-sub', adminEmail: owner.email, adminPassword: owner.password })
 const tenantUserToken = (await h.login(owner.email, owner.password, { 'x-tenant-id': 'existing' })).accessToken
 
-type Test = typeof t
+
 
 /** The reply is the documented error shape with this status and code, and a useful message. */
 function expectProblem(t: Test, res: LightMyRequestResponse, status: number, code: string, message?: RegExp, what = ''): void {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { publicCode } from '../../errors.js'
+import { publicCode, sqlState } from '../../errors.js'
 import { SealedSecretError } from '../../secrets/secret-sealer.js'
 
 /**
@@ -22,6 +22,10 @@ export const errorHandler = fp(
       if (error instanceof SealedSecretError) {
         request.log.error({ err: { message: error.message } }, 'sealed secret could not be opened')
         return reply.status(500).send({ error: 'SecretUnavailable', message: 'A stored credential could not be decrypted; check that TENANTD_MASTER_KEY holds every key id in use.' })
+      }
+      const state = sqlState(error)
+      if (state === '22021' || state === '22P05' || state === '22P02') {
+        return reply.status(400).send({ error: 'ValidationError', message: 'a value could not be stored as given (invalid text or identifier); check the request body' })
       }
       const status = error.statusCode ?? 500
       if (status >= 500 && !isCoded(error)) {

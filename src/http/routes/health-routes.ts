@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import { tenantOf } from '../plugins/tenant-resolver-plugin.js'
+import { ErrorSchema, errorResponses } from '../schemas/common-schemas.js'
 
 /** Liveness, readiness, and the resolved tenant (runbook 000). */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
@@ -49,7 +50,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['tenant'],
         summary: 'The tenant this request resolves to: Host subdomain, X-Tenant-ID, or token (runbook 000)',
-        response: { 200: Type.Object({ id: Type.String(), slug: Type.String(), subdomain: Type.String(), name: Type.String(), plan: Type.String(), status: Type.String() }) },
+        response: { 200: Type.Object({ id: Type.String(), slug: Type.String(), subdomain: Type.String(), name: Type.String(), plan: Type.String(), status: Type.String() }), ...errorResponses, 503: ErrorSchema },
       },
     },
     async (request) => {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { toOperation } from '../../operations/operation-runner.js'
 import { requireSuperAdmin } from '../guards.js'
 import { errorResponses, Pagination } from '../schemas/common-schemas.js'
-import { OperationSchema } from '../schemas/tenant-schemas.js'
+import { OperationSchema, OperationStatusSchema } from '../schemas/tenant-schemas.js'
 
 const OperationParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
 
@@ -21,7 +21,7 @@ export async function operationRoutes(app: FastifyInstance): Promise<void> {
         querystring: Type.Object(
           {
             tenantId: Type.Optional(Type.String({ maxLength: 100, description: 'Tenant id or slug' })),
-            status: Type.Optional(Type.Union(['pending', 'running', 'succeeded', 'failed', 'rolled_back'].map((s) => Type.Literal(s)))),
+            status: Type.Optional(OperationStatusSchema),
             kind: Type.Optional(Type.String({ maxLength: 50 })),
             ...Pagination,
           },

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
 
 export const ErrorSchema = Type.Object(
   { error: Type.String({ description: 'Machine-readable code, e.g. TenantNotFound' }), message: Type.String({ description: 'What happened and what to do' }) },
@@ -20,4 +20,9 @@ export const errorResponses = {
   403: ErrorSchema,
   404: ErrorSchema,
   409: ErrorSchema,
+}
+
+/** A string enum ajv reports as "must be equal to one of the allowed values: a, b" (a Union of Literals reports noise). */
+export function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}): TUnsafe<T> {
+  return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
 }

@@ -1,11 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Pagination } from './common-schemas.js'
+import { Pagination, StringEnum } from './common-schemas.js'
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
-export const TenantStatusSchema = Type.Union(
-  ['provisioning', 'active', 'suspended', 'canceled', 'deleted', 'failed'].map((s) => Type.Literal(s))
-)
+export const TenantStatusSchema = StringEnum(['provisioning', 'active', 'suspended', 'canceled', 'deleted', 'failed'] as const)
+export const OperationStatusSchema = StringEnum(['pending', 'running', 'succeeded', 'failed', 'rolled_back'] as const)
 
 export const TenantSchema = Type.Object(
   {
@@ -34,7 +33,7 @@ export const OperationSchema = Type.Object(
     id: Type.String({ format: 'uuid' }),
     kind: Type.String(),
     tenantId: Nullable(Type.String()),
-    status: Type.Union(['pending', 'running', 'succeeded', 'failed', 'rolled_back'].map((s) => Type.Literal(s))),
+    status: OperationStatusSchema,
     step: Nullable(Type.String()),
     progress: Type.Integer({ minimum: 0, maximum: 100 }),
     error: Nullable(Type.String()),

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { freePort } from '../../src/embedded/embedded-cluster.js'
+
+export interface ServerProcess {
+  child: ChildProcess
+  url: string
+  port: number
+  /** Everything the process wrote so far. */
+  stdout(): string
+  stderr(): string
+  /** Sends a signal and resolves with the exit code (or signal) once the process has ended. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+interface TapLike {
+  teardown(fn: () => unknown): void
+}
+
+export interface StartServerOptions {
+  /** The whole environment of the child (nothing of this process's env is inherited except PATH/HOME). */
+  env: Record<string, string>
+  /** How long to wait for /api/health (ms). */
+  timeoutMs?: number
+  /** Inherit this process's environment under env (default true). */
+  inheritEnv?: boolean
+}
+
+/** The environment a child needs to run node at all, without this process's tenantd settings. */
+export function minimalEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG']
+  const env: Record<string, string> = {}
+  for (const key of keep) if (process.env[key] !== undefined) env[key] = process.env[key]!
+  return env
+}
+
+/**
+ * Starts a real tenantd process (`node --import tsx src/server.ts`) and waits until
+ * /api/health answers. Stopped with SIGTERM on teardown if still running.
+ */
+export async function startServerProcess(t: TapLike, options: StartServerOptions): Promise<ServerProcess> {
+  const port = options.env.PORT ? Number(options.env.PORT) : await freePort()
+  const base = options.inheritEnv === false ? minimalEnv() : { ...process.env }
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...base, ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    const [code, sig] = child.exitCode !== null || child.signalCode !== null ? [child.exitCode, child.signalCode] : await exited
+    return { code, signal: sig }
+  }
+  t.teardown(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000)
+      await exited
+      clearTimeout(timer)
+    }
+  })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tenantd exited (${child.exitCode ?? child.signalCode}): ${stderr}${stdout.slice(-2000)}`)
+    const ok = await fetch(`${url}/api/health`).then((r) => r.ok, () => false)
+    if (ok) return { child, url, port, stdout: () => stdout, stderr: () => stderr, stop }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  child.kill('SIGKILL')
+  throw new Error(`tenantd did not start within ${options.timeoutMs ?? 30_000} ms: ${stderr}${stdout.slice(-2000)}`)
+}
+
+/** Runs `node --import tsx src/server.ts` expecting it to exit on its own; resolves with its output. */
+export async function runServerToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
