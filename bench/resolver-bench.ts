@@ -2,7 +2,7 @@
  * Resolver benchmark (`npm run bench:resolver`).
  *
  * One throwaway embedded PostgreSQL cluster, one tenantd over it (DATABASE_URL mode, as the
- * test harness does), N tenants provisioned, and the real `buildApp(tenantd)` with three
+ * test harness does), N tenants provisioned, and the real `buildApp(tenantd)` with four
  * bench routes added before `ready()`:
  *
  *   GET /bench/select1     preHandler app.resolveTenant, then tenantd.pools.run(tenant, select 1)

@@ -48,9 +48,8 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   app.removeContentTypeParser('text/plain')
   // PostgreSQL text cannot hold NUL; refuse it up front with a 400 instead of failing deep inside.
   app.addHook('preValidation', async (request) => {
-    if (containsNul(request.body) || containsNul(request.query) || containsNul(request.params)) {
-      throw new ValidationError('text must not contain NUL (\\u0000) characters')
-    }
+    const where = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring') ?? nulPath(request.params, 'params')
+    if (where) throw new ValidationError(`${where} must not contain NUL (\\u0000) characters; send plain text`)
   })
 
   app.decorate('tenantd', tenantd)
@@ -88,8 +87,13 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   return app as unknown as FastifyInstance
 }
 
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000')
-  if (depth > 8 || value === null || typeof value !== 'object') return false
-  return Object.entries(value).some(([key, inner]) => key.includes('\u0000') || containsNul(inner, depth + 1))
+/** Where in a parsed request a NUL character is (e.g. "body.name"), if anywhere. */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (depth > 8 || value === null || typeof value !== 'object') return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const found = key.includes('\u0000') ? path : nulPath(inner, `${path}.${key}`, depth + 1)
+    if (found) return found
+  }
+  return undefined
 }

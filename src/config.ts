@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { tenantMigrationsDir } from './migrations/tenant-migrator.js'
 
 /**
  * tenantd's configuration, read once from the environment (see API.md "Configuration").
@@ -40,6 +41,8 @@ export interface Config {
   retentionDays: number
   /** A running operation whose replica sent no heartbeat for this long (ms) is taken over. */
   operationStaleMs: number
+  /** Where tenant migrations live (base/ and modules/<name>/). */
+  tenantMigrationsDir: string
   /** Where pg_dump, pg_restore and psql live. */
   pgBinDir: string | undefined
 }
@@ -127,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolIdleMs: int(env, 'TENANTD_POOL_IDLE_MS', 60_000, 100, 86_400_000),
     retentionDays: int(env, 'TENANTD_RETENTION_DAYS', 30, 0, 3650),
     operationStaleMs: int(env, 'TENANTD_OPERATION_STALE_MS', 30_000, 500, 3_600_000),
+    tenantMigrationsDir: path.resolve(text(env, 'TENANTD_TENANT_MIGRATIONS_DIR') ?? tenantMigrationsDir),
     pgBinDir: text(env, 'TENANTD_PG_BIN_DIR'),
   }
 }

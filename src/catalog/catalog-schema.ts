@@ -15,6 +15,8 @@ export interface CatalogDatabase {
   login_attempts: LoginAttemptTable
   audit_logs: AuditLogTable
   tenant_modules: TenantModuleTable
+  migration_runs: MigrationRunTable
+  migration_run_tenants: MigrationRunTenantTable
 }
 
 export interface TenantModuleTable {
@@ -38,6 +40,8 @@ export interface DbHostTable {
   is_default: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp
+  /** Concurrent migration connections the host takes (control-migrations/0003). */
+  connection_budget: Generated<number>
 }
 
 export interface PlanTable {
@@ -148,3 +152,37 @@ export type NewTenantRow = Insertable<TenantTable>
 export type TenantUpdate = Updateable<TenantTable>
 export type OperationRow = Selectable<OperationTable>
 export type OperatorRow = Selectable<OperatorTable>
+
+export type MigrationRunStatus = 'pending' | 'running' | 'succeeded' | 'failed'
+export type MigrationRunTenantStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped'
+
+/** A fleet-wide migration run (control-migrations/0003). */
+export interface MigrationRunTable {
+  id: Generated<string>
+  operation_id: string | null
+  options: ColumnType<Record<string, unknown>, string | undefined, string>
+  dry_run: Generated<boolean>
+  status: Generated<MigrationRunStatus>
+  totals: ColumnType<Record<string, number>, string | undefined, string>
+  error: string | null
+  created_by: string | null
+  created_at: Timestamp
+  finished_at: NullableTimestamp
+}
+
+/** One tenant's outcome within a migration run. */
+export interface MigrationRunTenantTable {
+  run_id: string
+  tenant_id: string
+  position: number
+  status: Generated<MigrationRunTenantStatus>
+  applied: ColumnType<string[], string[] | undefined, string[]>
+  drift: ColumnType<string[], string[] | undefined, string[]>
+  pending: ColumnType<string[], string[] | undefined, string[]>
+  error: string | null
+  started_at: NullableTimestamp
+  finished_at: NullableTimestamp
+}
+
+export type MigrationRunRow = Selectable<MigrationRunTable>
+export type MigrationRunTenantRow = Selectable<MigrationRunTenantTable>

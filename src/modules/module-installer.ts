@@ -12,6 +12,8 @@ export interface ModuleInstallerDeps {
   tenants: TenantDirectory
   sealer: SecretSealer
   modules: ModuleRegistry
+  /** tenant-migrations/ (base/ and modules/). */
+  migrationsDir: string
 }
 
 export interface InstallModulesParams {
@@ -41,7 +43,7 @@ export async function installModules(deps: ModuleInstallerDeps, tenant: TenantRe
   await withTenantClient(tenant, deps.sealer, async (client) => {
     for (const [index, name] of order.entries()) {
       const module = deps.modules.get(name)
-      await migrateTenantDatabase(client, name, await readModuleMigrations(name), { reapply: installed.has(name) })
+      await migrateTenantDatabase(client, name, await readModuleMigrations(name, deps.migrationsDir), { reapply: installed.has(name) })
       await deps.catalog
         .insertInto('tenant_modules')
         .values({ tenant_id: tenant.id, module: name, version: module.version })

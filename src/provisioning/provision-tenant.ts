@@ -21,6 +21,8 @@ export interface ProvisionDeps {
   tenants: TenantDirectory
   sealer: SecretSealer
   audit: AuditLog
+  /** tenant-migrations/ (base/ and modules/). */
+  migrationsDir: string
 }
 
 /** A random 32-byte role password, URL-safe. */
@@ -87,7 +89,7 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
         name: 'migrateDatabase',
         async run(context) {
           const tenant = await tenantOf(context)
-          const files = await readBaseMigrations()
+          const files = await readBaseMigrations(deps.migrationsDir)
           await withTenantClient(tenant, deps.sealer, async (client) => {
             await client.query('REVOKE ALL ON SCHEMA public FROM PUBLIC')
             await migrateTenantDatabase(client, 'base', files)

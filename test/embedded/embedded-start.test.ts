@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -23,10 +23,16 @@ async function postmasterPid(): Promise<number | undefined> {
   return first ? Number(first) : undefined
 }
 
+/** Whether a process runs. A zombie does not: it has exited, and only waits for its parent
+ * (here PID 1 of the machine, which may never reap it) to collect its status. */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
+  } catch {
+    return false
+  }
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))
   } catch {
     return false
   }

@@ -11,6 +11,10 @@ import { startHarness } from '../helpers/harness.js'
 // This in-process replica does not sweep: the test decides when the killed work resumes.
 const h = await startHarness(t, { operations: { sweepMs: 3_600_000 } })
 const steps = ['createRole', 'createDatabase', 'migrateDatabase', 'createAdminUser']
+const replicas: ChildProcess[] = []
+t.teardown(() => {
+  for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
 
 /** A real tenantd process (src/server.ts) over the same catalog, as a second replica. */
 async function startReplica(): Promise<{ child: ChildProcess; url: string }> {
@@ -19,6 +23,7 @@ async function startReplica(): Promise<{ child: ChildProcess; url: string }> {
     env: { ...process.env, ...h.env, PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   })
+  replicas.push(child)
   let stderr = ''
   child.stderr!.on('data', (chunk) => (stderr += chunk))
   const url = `http://127.0.0.1:${port}`

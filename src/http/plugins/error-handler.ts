@@ -23,6 +23,10 @@ export const errorHandler = fp(
         request.log.error({ err: { message: error.message } }, 'sealed secret could not be opened')
         return reply.status(500).send({ error: 'SecretUnavailable', message: 'A stored credential could not be decrypted; check that TENANTD_MASTER_KEY holds every key id in use.' })
       }
+      if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+        const type = String(request.headers['content-type'] ?? 'none').split(';')[0]
+        return reply.status(415).send({ error: 'UnsupportedMediaType', message: `Content-Type ${type} is not accepted; send a JSON body with Content-Type: application/json` })
+      }
       const state = sqlState(error)
       if (state === '22021' || state === '22P05' || state === '22P02') {
         return reply.status(400).send({ error: 'ValidationError', message: 'a value could not be stored as given (invalid text or identifier); check the request body' })

@@ -1,0 +1,56 @@
+import type { ColumnType, Generated, Kysely } from 'kysely'
+import type { TenantDatabase } from '../../tenancy/tenant-schema.js'
+
+type CreatedAt = ColumnType<Date, never, never>
+type UpdatedAt = ColumnType<Date, never, Date | string>
+/** numeric columns: node-postgres returns them as strings, and they are written as strings, so no precision is lost. */
+type Decimal = ColumnType<string, string, string>
+
+/** Kysely's view of the tables of tenant-migrations/modules/crm/. */
+export interface CrmTables {
+  customers: CustomerTable
+  products: ProductTable
+  leads: LeadTable
+}
+
+/** A tenant database with the CRM module installed. */
+export type CrmDb = Kysely<TenantDatabase & CrmTables>
+
+export interface CustomerTable {
+  id: Generated<string>
+  name: string
+  email: string | null
+  phone: string | null
+  company: string | null
+  notes: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export interface ProductTable {
+  id: Generated<string>
+  name: string
+  type: string
+  price: Decimal
+  currency: string
+  active: Generated<boolean>
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}
+
+export const leadStatuses = ['new', 'contacted', 'qualified', 'won', 'lost'] as const
+export type LeadStatus = (typeof leadStatuses)[number]
+
+export interface LeadTable {
+  id: Generated<string>
+  customer_id: string | null
+  product_id: string | null
+  status: ColumnType<LeadStatus, LeadStatus | undefined, LeadStatus>
+  first_name: string
+  last_name: string | null
+  email: string | null
+  phone: string | null
+  source: string | null
+  created_at: CreatedAt
+  updated_at: UpdatedAt
+}

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify'
+
+/** Price basket routes, mounted under `/api/price-basket`. */
+export const priceBasketRoutes: FastifyPluginAsync = async () => {}
