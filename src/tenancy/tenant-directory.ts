@@ -120,6 +120,12 @@ export class TenantDirectory {
     for (const listener of this.#listeners) listener(tenantId)
   }
 
+  /** The cached answer for a key without touching the catalog; undefined when not cached (or stale). */
+  peek(key: string): TenantRecord | null | undefined {
+    const cached = this.#byKey.get(key) ?? this.#byKey.get(key.trim().toLowerCase())
+    return cached && Date.now() - cached.at < this.ttlMs ? cached.record : undefined
+  }
+
   /** Finds a live (not purged) tenant by id, slug or subdomain; null when none. Cached. */
   async find(key: string): Promise<TenantRecord | null> {
     const normalized = key.trim().toLowerCase()

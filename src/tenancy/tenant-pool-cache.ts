@@ -63,6 +63,8 @@ interface PoolEntry {
   /** Out of the LRU (evicted, expired, replaced): no new leases, closes at leases === 0. */
   retired: boolean
   closing: boolean
+  /** When the last lease was taken or released (ms); idle expiry counts from here. */
+  lastUsed: number
   /** pool.end() has resolved (its clients were told to end; their sockets may still close). */
   ended: boolean
   /** Resolves when the pool has ended and every socket of it has closed. */
@@ -94,6 +96,13 @@ export function isTenantConnectionFailure(error: unknown): boolean {
  */
 function describeError(error: unknown): { message: string; code: string | undefined } {
   return { message: error instanceof Error ? error.message : String(error), code: sqlState(error) }
+}
+
+/** What a pooled client of one tenant needs: its settings and its pool's bookkeeping. */
+interface ClientContext {
+  tenantId: string
+  info: TenantConnectionInfo
+  entryOf: () => PoolEntry
 }
 
 /** The parts of pg-pool's internals used to close one idle client (see #closeOneIdle). */
@@ -137,6 +146,11 @@ export class TenantPoolCache {
   #reclaiming = 0
   #reclaimScheduled = false
   #destroyed = false
+  /** Closes pools unused for idleMs (a sweep instead of one LRU timer per request). */
+  readonly #idleSweep: NodeJS.Timeout
+  /** Per-pool client settings, keyed by the pool's options object (see #BudgetedClient). */
+  readonly #clientContexts = new WeakMap<object, ClientContext>()
+  readonly #BudgetedClient: new (poolOptions: object) => pg.Client
 
   constructor(options: TenantPoolCacheOptions) {
     this.#options = {
@@ -151,13 +165,21 @@ export class TenantPoolCache {
     this.#budget = new ConnectionBudget(options.connectionBudget)
     this.#cache = new LRUCache<string, PoolEntry>({
       max: options.maxTenants,
-      ttl: options.idleMs,
-      updateAgeOnGet: true,
-      ttlAutopurge: true,
       // Whatever the reason (LRU pressure, idle expiry, evict(), clear()), a pool leaving the
       // cache stops taking leases and ends once its in-flight leases are released.
       dispose: (entry) => this.#retire(entry),
     })
+    this.#BudgetedClient = this.#clientClass()
+    // Idle expiry by sweeping: lru-cache's own ttl would reset a timer on every request.
+    this.#idleSweep = setInterval(() => this.#expireIdle(), Math.max(50, Math.min(options.idleMs / 4, 10_000)))
+    this.#idleSweep.unref()
+  }
+
+  #expireIdle(): void {
+    const cutoff = Date.now() - this.#options.idleMs
+    for (const [tenantId, entry] of this.#cache.entries()) {
+      if (entry.leases === 0 && entry.lastUsed < cutoff) this.#cache.delete(tenantId)
+    }
   }
 
   /**
@@ -165,6 +187,17 @@ export class TenantPoolCache {
    * stays open while any lease is out, even if it is evicted meanwhile.
    */
   async acquire(tenantId: string): Promise<TenantLease> {
+    return this.#leaseCached(tenantId) ?? this.#acquireSlow(tenantId)
+  }
+
+  /** A lease on an already open pool, without a promise hop (the hot path of every request). */
+  #leaseCached(tenantId: string): TenantLease | undefined {
+    this.#assertOpen()
+    const cached = this.#cache.get(tenantId)
+    return cached && !cached.retired ? this.#lease(cached) : undefined
+  }
+
+  async #acquireSlow(tenantId: string): Promise<TenantLease> {
     for (;;) {
       this.#assertOpen()
       const cached = this.#cache.get(tenantId)
@@ -190,8 +223,18 @@ export class TenantPoolCache {
    * reach the database becomes TenantDatabaseUnavailable (the pool is evicted); waiting too
    * long for a connection becomes PoolExhausted.
    */
-  async run<T>(tenantId: string, fn: (db: Kysely<TenantDatabase>) => Promise<T>): Promise<T> {
-    const lease = await this.acquire(tenantId)
+  run<T>(tenantId: string, fn: (db: Kysely<TenantDatabase>) => Promise<T>): Promise<T> {
+    let lease: TenantLease | undefined
+    try {
+      lease = this.#leaseCached(tenantId)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (lease) return this.#runLeased(tenantId, lease, fn)
+    return this.#acquireSlow(tenantId).then((slow) => this.#runLeased(tenantId, slow, fn))
+  }
+
+  async #runLeased<T>(tenantId: string, lease: TenantLease, fn: (db: Kysely<TenantDatabase>) => Promise<T>): Promise<T> {
     try {
       return await fn(lease.db)
     } catch (error) {
@@ -250,6 +293,7 @@ export class TenantPoolCache {
    */
   async destroy(): Promise<void> {
     this.#destroyed = true
+    clearInterval(this.#idleSweep)
     this.#budget.close(new Error('the tenant pool cache is shut down'))
     this.#creating.clear()
     this.#cache.clear()
@@ -286,9 +330,11 @@ export class TenantPoolCache {
       // timers fire first with their precise errors.
       connectionTimeoutMillis: acquireTimeoutMs + connectTimeoutMs + 1000,
       allowExitOnIdle: true,
-      // The credentials live only in the client class's closure, never in pool.options.
-      Client: this.#clientClass(tenantId, info, () => entry),
+      Client: this.#BudgetedClient as unknown as typeof pg.Client,
     })
+    // The credentials live only in this WeakMap entry, never in pool.options (which pg-pool
+    // hands to `new Client(options)`; the shared client class looks them up by it).
+    this.#clientContexts.set(pool.options, { tenantId, info, entryOf: () => entry })
     const entry: PoolEntry = {
       tenantId,
       pool,
@@ -298,6 +344,7 @@ export class TenantPoolCache {
       open: 0,
       retired: false,
       closing: false,
+      lastUsed: Date.now(),
       ended: false,
       closed,
       markClosed,
@@ -313,16 +360,24 @@ export class TenantPoolCache {
   }
 
   /**
-   * A pg.Client subclass bound to one tenant: connect() takes a budget permit first and the
-   * permit comes back exactly once, when the socket has closed ('end') or the connect failed.
+   * The pg.Client subclass of every tenant pool: connect() takes a budget permit first and
+   * the permit comes back exactly once, when the socket has closed ('end') or the connect
+   * failed. One class for all pools (not one per tenant) keeps pg's hot paths monomorphic;
+   * each client finds its tenant's settings by its pool's options object.
    */
-  #clientClass(tenantId: string, info: TenantConnectionInfo, entryOf: () => PoolEntry): new () => pg.Client {
+  #clientClass(): new (poolOptions: object) => pg.Client {
     const cache = this
+    const contexts = this.#clientContexts
     const budget = this.#budget
     const { acquireTimeoutMs, connectTimeoutMs } = this.#options
     const log = this.#log
     return class BudgetedClient extends pg.Client {
-      constructor() {
+      readonly #context: ClientContext
+
+      constructor(poolOptions: object) {
+        const context = contexts.get(poolOptions)
+        if (!context) throw new Error('tenant pool client created outside TenantPoolCache')
+        const { info } = context
         super({
           host: info.host,
           port: info.port,
@@ -334,8 +389,9 @@ export class TenantPoolCache {
           connectionTimeoutMillis: connectTimeoutMs,
           application_name: 'tenantd',
         })
+        this.#context = context
         // Errors of a checked-out client between queries reach no pool listener.
-        this.on('error', (error) => log.debug({ tenantId, error: describeError(error) }, 'tenant connection error'))
+        this.on('error', (error) => log.debug({ tenantId: context.tenantId, error: describeError(error) }, 'tenant connection error'))
       }
 
       override connect(): Promise<pg.Client>
@@ -347,7 +403,7 @@ export class TenantPoolCache {
       }
 
       async #connectWithinBudget(): Promise<pg.Client> {
-        const entry = entryOf()
+        const entry = this.#context.entryOf()
         entry.permitWaits++
         let permit: ReleasePermit
         try {
@@ -380,6 +436,7 @@ export class TenantPoolCache {
 
   #lease(entry: PoolEntry): TenantLease {
     entry.leases++
+    entry.lastUsed = Date.now()
     let released = false
     return {
       db: entry.db,
@@ -387,12 +444,9 @@ export class TenantPoolCache {
         if (released) return
         released = true
         entry.leases--
-        if (entry.retired) {
-          if (entry.leases === 0) this.#close(entry)
-        } else {
-          // The idle clock runs from the last use, not from the acquire.
-          this.#cache.get(entry.tenantId)
-        }
+        // The idle clock runs from the last use, not from the acquire.
+        entry.lastUsed = Date.now()
+        if (entry.retired && entry.leases === 0) this.#close(entry)
       },
     }
   }

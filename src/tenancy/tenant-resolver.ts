@@ -51,7 +51,8 @@ export class TenantResolver {
   async resolve(input: ResolveInput): Promise<TenantRecord | undefined> {
     const named = this.tenantKey(input)
     if (!named) return undefined
-    const tenant = await this.directory.find(named.key)
+    const cached = this.directory.peek(named.key)
+    const tenant = cached === undefined ? await this.directory.find(named.key) : cached
     if (!tenant) throw new TenantNotFound(shorten(named.key))
     const boundTo = input.principal?.tenantId
     if (boundTo && boundTo !== tenant.id) {
