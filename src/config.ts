@@ -41,6 +41,8 @@ export interface Config {
   retentionDays: number
   /** A running operation whose replica sent no heartbeat for this long (ms) is taken over. */
   operationStaleMs: number
+  /** Clone new tenant databases from a per-host template at the latest base schema. */
+  provisionFromTemplate: boolean
   /** Where tenant migrations live (base/ and modules/<name>/). */
   tenantMigrationsDir: string
   /** Where pg_dump, pg_restore and psql live. */
@@ -65,6 +67,14 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${raw}"`)
   }
   return value
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false
+  throw new ConfigError(name, `must be true or false, got "${raw}"`)
 }
 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
@@ -130,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     poolIdleMs: int(env, 'TENANTD_POOL_IDLE_MS', 60_000, 100, 86_400_000),
     retentionDays: int(env, 'TENANTD_RETENTION_DAYS', 30, 0, 3650),
     operationStaleMs: int(env, 'TENANTD_OPERATION_STALE_MS', 30_000, 500, 3_600_000),
+    provisionFromTemplate: bool(env, 'TENANTD_PROVISION_TEMPLATE', true),
     tenantMigrationsDir: path.resolve(text(env, 'TENANTD_TENANT_MIGRATIONS_DIR') ?? tenantMigrationsDir),
     pgBinDir: text(env, 'TENANTD_PG_BIN_DIR'),
   }

@@ -12,9 +12,11 @@ import { installModulesHandler, uninstallModuleHandler } from './modules/module-
 import { ModuleRegistry } from './modules/module-registry.js'
 import { ModuleService } from './modules/module-service.js'
 import type { Logger } from './logger.js'
+import { FleetMigrator } from './migrations/fleet-migrator.js'
 import { OperationRunner, type OperationRunnerOptions } from './operations/operation-runner.js'
 import { provisionHandler } from './provisioning/provision-tenant.js'
 import { Provisioner } from './provisioning/provisioner.js'
+import { TenantTemplates } from './provisioning/tenant-template.js'
 import { SecretSealer } from './secrets/secret-sealer.js'
 import { TenantDirectory } from './tenancy/tenant-directory.js'
 import { deleteTenantHandler, TenantLifecycle } from './tenancy/tenant-lifecycle.js'
@@ -38,6 +40,7 @@ export interface Tenantd {
   auth: AuthService
   modules: ModuleRegistry
   moduleService: ModuleService
+  migrations: FleetMigrator
   /** Set in embedded mode. */
   embedded: EmbeddedCluster | undefined
   /** Shuts down in order: operations, listeners, pools, catalog, embedded server. */
@@ -111,11 +114,22 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     })
     const modules = new ModuleRegistry(builtinModules)
     const moduleService = new ModuleService({ catalog: catalog.db, tenants, operations, modules })
+    const migrations = new FleetMigrator({ catalog: catalog.db, tenants, sealer, modules, operations, migrationsDir: config.tenantMigrationsDir, log })
+    operations.register(migrations.handler())
     operations.register(installModulesHandler({ catalog: catalog.db, tenants, sealer, modules, migrationsDir: config.tenantMigrationsDir }))
     operations.register(uninstallModuleHandler({ catalog: catalog.db, tenants, sealer, modules, migrationsDir: config.tenantMigrationsDir }))
-    const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays })
+    const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays, modules })
     const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
-    operations.register(provisionHandler({ catalog: catalog.db, hosts, tenants, sealer, audit, migrationsDir: config.tenantMigrationsDir }))
+    operations.register(provisionHandler({
+        catalog: catalog.db,
+        hosts,
+        tenants,
+        sealer,
+        audit,
+        modules,
+        migrationsDir: config.tenantMigrationsDir,
+        templates: config.provisionFromTemplate ? new TenantTemplates(hosts, config.tenantMigrationsDir, log) : undefined,
+      }))
     operations.register(deleteTenantHandler({ catalog: catalog.db, tenants, hosts, operations, onPurged: (id) => pools.evict(id) }))
     closers.push(() => operations.stop())
 
@@ -149,6 +163,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       auth,
       modules,
       moduleService,
+      migrations,
       embedded,
       async close() {
         for (const close of closers.reverse()) {

@@ -9,10 +9,15 @@ import type { OperationHandler, StepContext } from '../operations/operation-runn
 import type { SecretSealer } from '../secrets/secret-sealer.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
 import { withTenantClient } from '../tenancy/tenant-connection.js'
+import { installModules } from '../modules/module-installer.js'
+import type { ModuleRegistry } from '../modules/module-registry.js'
+import type { TenantTemplates } from './tenant-template.js'
 
 /** What a provision operation carries (no plaintext secret: the admin password is already hashed). */
 export interface ProvisionParams {
   admin?: { email: string; name: string; passwordHash: string }
+  /** Modules to install, dependencies first. */
+  modules?: string[]
 }
 
 export interface ProvisionDeps {
@@ -23,6 +28,9 @@ export interface ProvisionDeps {
   audit: AuditLog
   /** tenant-migrations/ (base/ and modules/). */
   migrationsDir: string
+  modules: ModuleRegistry
+  /** Clone new databases from the host's template; undefined: always template0 + migrations. */
+  templates: TenantTemplates | undefined
 }
 
 /** A random 32-byte role password, URL-safe. */
@@ -73,12 +81,19 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
         name: 'createDatabase',
         async run(context) {
           const tenant = await tenantOf(context)
-          await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
+          const host = await deps.hosts.row(tenant.host_id)
+          if (deps.templates) {
+            const from = await deps.templates.createDatabase(host, tenant.database_name, tenant.role_name)
+            context.log.info({ database: tenant.database_name, from }, 'tenant database created')
+          }
+          await deps.hosts.withAdminClient(host, async (client) => {
             const db = escapeIdentifier(tenant.database_name)
-            try {
-              await client.query(`CREATE DATABASE ${db} OWNER ${escapeIdentifier(tenant.role_name)} ENCODING 'UTF8' TEMPLATE template0`)
-            } catch (error) {
-              if (sqlState(error) !== SqlState.duplicateDatabase) throw error
+            if (!deps.templates) {
+              try {
+                await client.query(`CREATE DATABASE ${db} OWNER ${escapeIdentifier(tenant.role_name)} ENCODING 'UTF8' TEMPLATE template0`)
+              } catch (error) {
+                if (sqlState(error) !== SqlState.duplicateDatabase) throw error
+              }
             }
             // Only the owner may connect: other tenants' roles get "permission denied".
             await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`)
@@ -109,6 +124,15 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
               [admin.email, admin.name, admin.passwordHash]
             )
           )
+        },
+      },
+      {
+        name: 'installModules',
+        async run(context) {
+          const order = context.params.modules ?? []
+          if (!order.length) return
+          const tenant = await tenantOf(context)
+          await installModules({ catalog: deps.catalog, tenants: deps.tenants, sealer: deps.sealer, modules: deps.modules, migrationsDir: deps.migrationsDir }, tenant, order)
         },
       },
       {

@@ -6,6 +6,7 @@ import { hashPassword, passwordProblem } from '../auth/password-hasher.js'
 import type { OperationRunner } from '../operations/operation-runner.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
+import type { ModuleRegistry } from '../modules/module-registry.js'
 import { assertSlug, databaseNameFor, roleNameFor, slugFromName } from './tenant-naming.js'
 import { generateRolePassword, type ProvisionParams } from './provision-tenant.js'
 
@@ -21,6 +22,8 @@ export interface ProvisionRequest {
   subdomain?: string
   hostId?: string
   retentionDays?: number
+  /** Modules to install right away (dependencies are added). */
+  modules?: string[]
 }
 
 export interface ProvisionerDeps {
@@ -30,6 +33,7 @@ export interface ProvisionerDeps {
   sealer: SecretSealer
   operations: OperationRunner
   defaultRetentionDays: number
+  modules: ModuleRegistry
 }
 
 /**
@@ -64,6 +68,7 @@ export class Provisioner {
       if (problem) throw new ValidationError(`adminPassword ${problem}`)
       admin = { email: input.adminEmail.trim().toLowerCase(), name: input.adminName?.trim() ?? '', passwordHash: await hashPassword(input.adminPassword) }
     }
+    const modules = input.modules?.length ? this.deps.modules.installOrder([...new Set(input.modules)]).map((m) => m.name) : []
     const contactEmail = input.contactEmail?.trim() ?? input.adminEmail?.trim() ?? ''
     await this.#assertFree(slug, subdomain)
     const host = await this.deps.hosts.placeTenant(input.hostId)
@@ -86,7 +91,7 @@ export class Provisioner {
           })
           .returning('id')
           .executeTakeFirstOrThrow()
-        const operation = await this.deps.operations.enqueue('provision', row.id, { ...(admin ? { admin } : {}), slug }, actorId, trx)
+        const operation = await this.deps.operations.enqueue('provision', row.id, { ...(admin ? { admin } : {}), ...(modules.length ? { modules } : {}), slug }, actorId, trx)
         return { tenantId: row.id, operation }
       })
       return { tenant: await this.deps.tenants.get(tenantId), operation }

@@ -59,6 +59,7 @@ export const ProvisionTenantBody = Type.Object(
     subdomain: Type.Optional(Type.String({ maxLength: 100, description: 'Defaults to the slug' })),
     hostId: Type.Optional(Type.String({ maxLength: 100, description: 'db host id or name; placement chooses when omitted' })),
     retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
+    modules: Type.Optional(Type.Array(Type.String({ maxLength: 60 }), { maxItems: 20, description: 'Modules to install right away, e.g. ["price-basket"]; dependencies are added' })),
   },
   { additionalProperties: false }
 )
