@@ -11,6 +11,7 @@ import { auditRoutes } from './http/routes/audit-routes.js'
 import { authRoutes } from './http/routes/auth-routes.js'
 import { healthRoutes } from './http/routes/health-routes.js'
 import { hostRoutes } from './http/routes/host-routes.js'
+import { migrationRoutes } from './http/routes/migration-routes.js'
 import { moduleAdminRoutes } from './http/routes/module-admin-routes.js'
 import { operationRoutes } from './http/routes/operation-routes.js'
 import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
@@ -64,6 +65,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
         { name: 'operations', description: 'Durable operations' },
         { name: 'hosts', description: 'Database hosts' },
         { name: 'modules', description: 'Modules per tenant (runbook 003)' },
+        { name: 'migrations', description: 'Tenant migrations across the fleet' },
         { name: 'auth', description: 'Operators and tenant users' },
         { name: 'tenant', description: 'Tenant-scoped routes' },
         { name: 'health', description: 'Liveness and readiness' },
@@ -83,6 +85,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(operationRoutes)
   await app.register(hostRoutes)
   await app.register(moduleAdminRoutes)
+  await app.register(migrationRoutes)
   await app.register(moduleRoutesPlugin)
   return app as unknown as FastifyInstance
 }

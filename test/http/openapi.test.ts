@@ -101,8 +101,8 @@ t.test('the provision operation documents its body (runbook 002) and answers', a
   t.equal(body.additionalProperties, false, 'unknown fields are refused')
   t.same(
     Object.keys(body.properties ?? {}).sort(),
-    ['adminEmail', 'adminName', 'adminPassword', 'contactEmail', 'hostId', 'name', 'plan', 'retentionDays', 'slug', 'subdomain'],
-    'the runbook fields plus slug, subdomain, hostId, retentionDays'
+    ['adminEmail', 'adminName', 'adminPassword', 'contactEmail', 'hostId', 'modules', 'name', 'plan', 'retentionDays', 'slug', 'subdomain'],
+    'the runbook fields plus slug, subdomain, hostId, retentionDays, modules'
   )
   t.match(body.properties!.adminPassword, { type: 'string', minLength: 8 })
   t.match(body.properties!.adminEmail, { type: 'string', format: 'email' })

@@ -2,6 +2,8 @@ import type { CommandEntry } from '../command.js'
 import { audit } from './audit-commands.js'
 import { authCommands } from './auth-commands.js'
 import { hostsGroup } from './host-commands.js'
+import { modulesGroup } from './module-commands.js'
+import { migrateGroup } from './migrate-commands.js'
 import { opsGroup } from './ops-commands.js'
 import { create } from './tenant-create.js'
 import { tenantLifecycle } from './tenant-lifecycle.js'
@@ -19,6 +21,8 @@ export const commands: CommandEntry[] = [
   ...tenantLifecycle,
   opsGroup,
   hostsGroup,
+  modulesGroup,
+  migrateGroup,
   usersGroup,
   audit,
 ]

@@ -58,7 +58,7 @@ const customerFields = {
   notes: Nullable(Text(10_000, 'Free text')),
 }
 
-export const CreateCustomerBody = Type.Object({ name: Name('Full name'), ...customerFields }, { additionalProperties: false })
+export const CreateCustomerBody = Type.Object({ name: Name('Full name'), ...Type.Partial(Type.Object(customerFields)).properties }, { additionalProperties: false })
 export type CreateCustomerInput = Static<typeof CreateCustomerBody>
 
 export const UpdateCustomerBody = Type.Object(

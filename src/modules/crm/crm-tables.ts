@@ -6,8 +6,8 @@ type UpdatedAt = ColumnType<Date, never, Date | string>
 /** numeric columns: node-postgres returns them as strings, and they are written as strings, so no precision is lost. */
 type Decimal = ColumnType<string, string, string>
 
-/** Kysely's view of the tables of tenant-migrations/modules/crm/. */
-export interface CrmTables {
+/** Kysely's view of the tables of tenant-migrations/modules/crm/ (a type alias: `withTables` needs an index-compatible type). */
+export type CrmTables = {
   customers: CustomerTable
   products: ProductTable
   leads: LeadTable

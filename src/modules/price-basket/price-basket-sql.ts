@@ -1,0 +1,85 @@
+import { Conflict, sqlState, ValidationError } from '../../errors.js'
+
+/** SQLSTATEs of constraint violations the price basket answers as 4xx (never a 500). */
+const UNIQUE_VIOLATION = '23505'
+const FOREIGN_KEY_VIOLATION = '23503'
+const CHECK_VIOLATION = '23514'
+const NOT_NULL_VIOLATION = '23502'
+
+/** The coded error to answer for a violated constraint, by constraint name. */
+export type ConstraintErrors = Record<string, () => Error>
+
+/**
+ * Turns a constraint violation into a coded error: by SQLSTATE and constraint name (never by
+ * message text), with a generic 409/400 for constraints the caller did not name. Other
+ * errors are returned unchanged, to be rethrown.
+ *
+ * @example
+ *   catch (error) { throw constraintError(error, { cp_orcamentos_numero_key: () => new Conflict('...') }) }
+ */
+export function constraintError(error: unknown, named: ConstraintErrors): unknown {
+  const state = sqlState(error)
+  const constraint = (error as { constraint?: unknown } | null)?.constraint
+  const make = typeof constraint === 'string' ? named[constraint] : undefined
+  if (make && (state === UNIQUE_VIOLATION || state === FOREIGN_KEY_VIOLATION || state === CHECK_VIOLATION)) return withCause(make(), error)
+  if (state === UNIQUE_VIOLATION) return withCause(new Conflict('a record with these values already exists'), error)
+  if (state === FOREIGN_KEY_VIOLATION) return withCause(new ValidationError('the request refers to a record that does not exist, or the record is still referenced'), error)
+  if (state === CHECK_VIOLATION || state === NOT_NULL_VIOLATION) return withCause(new ValidationError('a value breaks a rule of this record (empty name, zero quantity, negative price, unknown status ...); check the request body'), error)
+  return error
+}
+
+function withCause(coded: Error, cause: unknown): Error {
+  coded.cause = cause
+  return coded
+}
+
+/** `text` as a literal inside ILIKE: its %, _ and \ match themselves. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/** Optional text from the API: trimmed, blank stored as null. */
+export function optionalText(value: string | null | undefined): string | null | undefined {
+  if (value === undefined || value === null) return value
+  const trimmed = value.trim()
+  return trimmed === '' ? null : trimmed
+}
+
+/** Required text from the API: trimmed, refused when blank. */
+export function requiredText(value: string, field: string): string {
+  const trimmed = value.trim()
+  if (trimmed === '') throw new ValidationError(`${field} must not be blank`)
+  return trimmed
+}
+
+/** Keeps only the keys whose value is not undefined (a PATCH sets only what it names). */
+export function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>
+}
+
+/**
+ * The total of a page whose rows carry `count(*) over () as total_count`: read from the first
+ * row, or counted apart when the page lies past the end (and so has no rows to carry it).
+ */
+export async function pageTotal(rows: ReadonlyArray<{ total_count: string | number | bigint }>, offset: number, count: () => Promise<{ n: string | number | bigint }>): Promise<number> {
+  if (rows[0]) return Number(rows[0].total_count)
+  return offset > 0 ? Number((await count()).n) : 0
+}
+
+/**
+ * A decimal from the API (JSON number or string) as the exact string PostgreSQL stores,
+ * checked against the column's precision so a bad value is a 400, never a numeric overflow.
+ *
+ * @example
+ *   decimal(10.5, { field: 'price', scale: 2, digits: 10 })   // "10.5"
+ */
+export function decimal(value: string | number, rule: { field: string; scale: number; digits: number; positive?: boolean }): string {
+  const text = typeof value === 'number' ? String(value) : value.trim()
+  const shape = new RegExp(`^\\d{1,${rule.digits}}(\\.\\d{1,${rule.scale}})?$`)
+  const example = rule.scale === 2 ? '10.50' : '2.5'
+  if (!shape.test(text)) {
+    throw new ValidationError(`${rule.field} must be a decimal number ${rule.positive ? '> 0' : '>= 0'} with at most ${rule.digits} digits before the point and ${rule.scale} after (e.g. ${example}), got ${JSON.stringify(value)}`)
+  }
+  if (rule.positive && !/[1-9]/.test(text)) throw new ValidationError(`${rule.field} must be greater than 0, got ${JSON.stringify(value)}`)
+  return text
+}
