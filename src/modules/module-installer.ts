@@ -50,6 +50,8 @@ export async function installModules(deps: ModuleInstallerDeps, tenant: TenantRe
         .onConflict((oc) => oc.columns(['tenant_id', 'module']).doUpdateSet({ version: module.version, updated_at: new Date() }))
         .execute()
       installed.add(name)
+      // This replica sees the change at once; others through the catalog notification.
+      deps.tenants.invalidate(tenant.id)
       await onModule?.(index + 1)
     }
   })
@@ -80,6 +82,7 @@ export function uninstallModuleHandler(deps: ModuleInstallerDeps): OperationHand
         name: 'unregisterModule',
         async run(context) {
           await deps.catalog.deleteFrom('tenant_modules').where('tenant_id', '=', context.operation.tenant_id!).where('module', '=', context.params.module).execute()
+          deps.tenants.invalidate(context.operation.tenant_id!)
         },
       },
       {

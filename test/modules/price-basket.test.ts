@@ -150,8 +150,8 @@ t.test('quotes: validation 400, unknown ids 404, duplicates and frozen quotes 40
   t.match(blocked.json().message, /has quotes.*active/)
 
   t.equal((await pirapora.request('DELETE', `/api/price-basket/quotes/${quote.id}`)).statusCode, 204)
-  const orphans = await h.cluster.query('select count(*)::int as n from cp_orcamento_itens where orcamento_id = $1', [quote.id], 'tenant_pirapora')
-  t.equal(orphans.rows[0].n, 0, "deleting a quote deletes its items")
+  const orphans = await h.cluster.query<{ n: number }>('select count(*)::int as n from cp_orcamento_itens where orcamento_id = $1', [quote.id], 'tenant_pirapora')
+  t.equal(orphans.rows[0]?.n, 0, 'deleting a quote deletes its items')
   t.equal((await pirapora.request('DELETE', `/api/price-basket/suppliers/${supplier.id}`)).statusCode, 204, 'without quotes the supplier goes')
 })
 

@@ -1,4 +1,4 @@
-import { Type, type Static, type TUnsafe } from '@sinclair/typebox'
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
 
 export const ErrorSchema = Type.Object(
   { error: Type.String({ description: 'Machine-readable code, e.g. TenantNotFound' }), message: Type.String({ description: 'What happened and what to do' }) },
@@ -25,4 +25,13 @@ export const errorResponses = {
 /** A string enum ajv reports as "must be equal to one of the allowed values: a, b" (a Union of Literals reports noise). */
 export function StringEnum<T extends string>(values: readonly T[], options: { description?: string } = {}): TUnsafe<T> {
   return Type.Unsafe<T>({ type: 'string', enum: [...values], ...options })
+}
+
+/**
+ * A value that may also be null (to clear it). A type list, not anyOf, so ajv reports
+ * one plain message ("must be string,null") instead of one per branch.
+ */
+export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
+  const type = (schema as { type?: string }).type
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'] })
 }

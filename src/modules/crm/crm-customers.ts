@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
 import type { CreateCustomerInput, Customer, CustomerListQueryType, Page, UpdateCustomerInput } from './crm-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from './crm-sql.js'
+import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
 import type { CrmDb, CustomerTable } from './crm-tables.js'
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import { NotFound, ValidationError } from '../../errors.js'
 import type { CreateLeadInput, Lead, LeadListQueryType, Page, UpdateLeadInput } from './crm-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from './crm-sql.js'
+import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
 import type { CrmDb, LeadStatus, LeadTable } from './crm-tables.js'
 
 /**

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
 import type { CreateProductInput, Page, Product, ProductListQueryType, UpdateProductInput } from './crm-schemas.js'
-import { constraintError, decimal, defined, likePattern, pageTotal, requiredText } from './crm-sql.js'
+import { constraintError, decimal, defined, likePattern, pageTotal, requiredText } from '../module-sql.js'
 import type { CrmDb, ProductTable } from './crm-tables.js'
 
 /** numeric(12, 2): 10 digits before the point, 2 after. */

@@ -1,15 +1,8 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import { Pagination, StringEnum } from '../../http/schemas/common-schemas.js'
 import { leadStatuses } from './crm-tables.js'
+import { Nullable } from '../../http/schemas/common-schemas.js'
 
-/**
- * A value that may also be null (to clear it). A type list, not anyOf, so ajv reports
- * one plain message ("must be string,null") instead of one per branch.
- */
-function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
-  const type = (schema as { type?: string }).type
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'] })
-}
 
 const Id = (description: string) => Type.String({ format: 'uuid', description })
 const Text = (maxLength: number, description: string) => Type.String({ maxLength, description })

@@ -2,7 +2,7 @@ import { sql, type ExpressionBuilder } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
 import type { TenantDatabase } from '../../tenancy/tenant-schema.js'
 import type { CreateQuoteItemInput, QuoteItem, UpdateQuoteItemInput } from './price-basket-schemas.js'
-import { decimal, defined, requiredText } from './price-basket-sql.js'
+import { decimal, defined, requiredText } from '../module-sql.js'
 import { lockedQuoteStatuses, type PriceBasketDb, type PriceBasketTables } from './price-basket-tables.js'
 
 /** numeric(12, 3) and numeric(12, 2): digits before and after the point. */

@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely'
 import { Conflict, ValidationError } from '../../errors.js'
 import { quoteItemsOf, quoteNotFound } from './price-basket-items.js'
 import type { CreateQuoteInput, Page, Quote, QuoteDetail, QuoteListQueryType, UpdateQuoteInput } from './price-basket-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from './price-basket-sql.js'
+import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
 import type { PriceBasketDb, QuoteTable } from './price-basket-tables.js'
 
 /**

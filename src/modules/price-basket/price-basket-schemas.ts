@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
 import { Pagination, StringEnum } from '../../http/schemas/common-schemas.js'
 import { quoteStatuses } from './price-basket-tables.js'
+import { Nullable } from '../../http/schemas/common-schemas.js'
 
 /*
  * The API speaks English; the cp_* tables keep runbook 003's Portuguese column names:
@@ -13,10 +14,6 @@ import { quoteStatuses } from './price-basket-tables.js'
  */
 
 /** A value that may also be null (to clear it): a type list, so ajv reports one plain message. */
-function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
-  const type = (schema as { type?: string }).type
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'] })
-}
 
 const Id = (description: string) => Type.String({ format: 'uuid', description })
 const Text = (maxLength: number, description: string) => Type.String({ maxLength, description })

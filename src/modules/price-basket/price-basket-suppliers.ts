@@ -2,7 +2,7 @@ import { sql, type Selectable } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
 import { normalizeCnpj } from './cnpj-validator.js'
 import type { CreateSupplierInput, Page, Supplier, SupplierListQueryType, UpdateSupplierInput } from './price-basket-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from './price-basket-sql.js'
+import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
 import type { PriceBasketDb, SupplierTable } from './price-basket-tables.js'
 
 /**

@@ -1,6 +1,6 @@
-import { Conflict, sqlState, ValidationError } from '../../errors.js'
+import { Conflict, sqlState, ValidationError } from '../errors.js'
 
-/** SQLSTATEs of constraint violations the CRM answers as 4xx (never a 500). */
+/** SQLSTATEs of constraint violations modules answer as 4xx (never a 500). */
 const UNIQUE_VIOLATION = '23505'
 const FOREIGN_KEY_VIOLATION = '23503'
 const CHECK_VIOLATION = '23514'
@@ -24,7 +24,7 @@ export function constraintError(error: unknown, named: ConstraintErrors): unknow
   if (make && (state === UNIQUE_VIOLATION || state === FOREIGN_KEY_VIOLATION || state === CHECK_VIOLATION)) return withCause(make(), error)
   if (state === UNIQUE_VIOLATION) return withCause(new Conflict('a record with these values already exists'), error)
   if (state === FOREIGN_KEY_VIOLATION) return withCause(new ValidationError('the request refers to a record that does not exist, or the record is still referenced'), error)
-  if (state === CHECK_VIOLATION || state === NOT_NULL_VIOLATION) return withCause(new ValidationError('a value breaks a rule of this record (empty name, negative price, unknown status ...); check the request body'), error)
+  if (state === CHECK_VIOLATION || state === NOT_NULL_VIOLATION) return withCause(new ValidationError('a value breaks a rule of this record (empty name, zero quantity, negative price, unknown status ...); check the request body'), error)
   return error
 }
 
