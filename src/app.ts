@@ -38,7 +38,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
     bodyLimit: options.bodyLimit ?? 1_048_576,
     trustProxy: '127.0.0.1',
     routerOptions: { maxParamLength: 200 },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
     // Malformed URLs and over-long parameters never reach the error handler: answer them alike.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(error.statusCode ?? 400).send({ error: 'ValidationError', message: `${error.message}; check the URL.` })
