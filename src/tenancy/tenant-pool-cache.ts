@@ -355,7 +355,9 @@ export class TenantPoolCache {
       this.#log.warn({ tenantId, host: info.host, port: info.port, database: info.database, error: describeError(error) }, 'idle tenant connection failed')
     })
     // A client going idle while others wait for a permit is a permit to hand over.
-    pool.on('release', () => this.#scheduleReclaim())
+    pool.on('release', () => {
+      if (this.#budget.waiting > 0) this.#scheduleReclaim()
+    })
     return entry
   }
 

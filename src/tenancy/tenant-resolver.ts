@@ -47,6 +47,23 @@ export class TenantResolver {
     return undefined
   }
 
+  /**
+   * The hot path: the tenant straight from the cache, without awaiting anything. Undefined
+   * when the request names no tenant, the cache does not know the key, or the token is bound
+   * to another tenant (resolve() then looks it up, or audits the attempt). Throws the same
+   * errors as resolve() for a cached tenant that does not serve traffic.
+   */
+  resolveFromCache(input: ResolveInput): TenantRecord | undefined {
+    const named = this.tenantKey(input)
+    if (!named) return undefined
+    const tenant = this.directory.peek(named.key)
+    if (!tenant) return undefined
+    const boundTo = input.principal?.tenantId
+    if (boundTo && boundTo !== tenant.id) return undefined
+    assertServing(tenant)
+    return tenant
+  }
+
   /** The active tenant of a request, or undefined when the request names none. */
   async resolve(input: ResolveInput): Promise<TenantRecord | undefined> {
     const named = this.tenantKey(input)
