@@ -83,6 +83,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     if (applied.length) log.info({ applied }, 'catalog migrated')
 
     const hosts = new HostRegistry(catalog.db, sealer)
+    closers.push(() => hosts.close())
     if (embeddedHost) await ensureEmbeddedHost(hosts, embeddedHost)
 
     const tenants = new TenantDirectory(catalog.db, log)

@@ -41,6 +41,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
  *   await hosts.withAdminClient(host.id, (client) => client.query('select 1'))
  */
 export class HostRegistry {
+  /**
+   * A small pool of admin connections per host (to its admin database), reused across
+   * provisioning steps: each SCRAM handshake costs ~15 ms. Keyed by everything that makes a
+   * connection, so a changed address or password gets a fresh pool.
+   */
+  readonly #adminPools = new Map<string, pg.Pool>()
+
   constructor(
     private readonly catalog: CatalogDb,
     private readonly sealer: SecretSealer
@@ -157,21 +164,65 @@ export class HostRegistry {
     }
   }
 
-  /** Runs fn with a fresh admin connection to the host (DDL such as CREATE DATABASE cannot be pooled per tenant). */
-  async withAdminClient<T>(hostOrId: string | DbHostRow, fn: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+  /**
+   * Runs fn with an admin connection to the host: pooled for the admin database, fresh for any
+   * other database (a session left on a template database would block cloning it). fn must
+   * leave the session as it found it (release advisory locks, RESET ROLE).
+   */
+  async withAdminClient<T>(hostOrId: string | DbHostRow, fn: (client: pg.ClientBase) => Promise<T>, database?: string): Promise<T> {
     const row = typeof hostOrId === 'string' ? await this.row(hostOrId) : hostOrId
+    if (database === undefined || database === row.admin_database) return this.#withPooledAdmin(row, fn)
     const client = new pg.Client(this.adminConfig(row, database))
     client.on('error', () => {})
     try {
       await client.connect()
     } catch (cause) {
-      throw new HostUnavailable(`db host "${row.name}" (${row.host}:${row.port}) is not reachable: ${(cause as Error).message}`, { cause })
+      throw unreachable(row, cause)
     }
     try {
       return await fn(client)
     } finally {
       await client.end().catch(() => {})
     }
+  }
+
+  async #withPooledAdmin<T>(row: DbHostRow, fn: (client: pg.ClientBase) => Promise<T>): Promise<T> {
+    const key = [row.id, row.host, row.port, row.admin_user, row.admin_database, row.admin_password_sealed].join('|')
+    let pool = this.#adminPools.get(key)
+    if (!pool) {
+      for (const [other, stale] of this.#adminPools) {
+        if (other.startsWith(`${row.id}|`)) {
+          this.#adminPools.delete(other)
+          void stale.end().catch(() => {})
+        }
+      }
+      pool = new pg.Pool({ ...this.adminConfig(row), max: 3, idleTimeoutMillis: 10_000, allowExitOnIdle: true })
+      pool.on('error', () => {})
+      this.#adminPools.set(key, pool)
+    }
+    let client: pg.PoolClient
+    try {
+      client = await pool.connect()
+    } catch (cause) {
+      throw unreachable(row, cause)
+    }
+    let broken: Error | undefined
+    try {
+      return await fn(client)
+    } catch (error) {
+      // A connection-level failure must not go back to the pool.
+      if (sqlState(error) === undefined || /^(08|57P)/.test(sqlState(error)!)) broken = error as Error
+      throw error
+    } finally {
+      client.release(broken)
+    }
+  }
+
+  /** Closes the pooled admin connections (shutdown). */
+  async close(): Promise<void> {
+    const pools = [...this.#adminPools.values()]
+    this.#adminPools.clear()
+    await Promise.all(pools.map((pool) => pool.end().catch(() => {})))
   }
 
   /** Whether each host answers; used by /api/ready. */
@@ -215,6 +266,10 @@ async function verifyAdminRole(input: RegisterHostInput): Promise<void> {
   } finally {
     await client.end().catch(() => {})
   }
+}
+
+function unreachable(row: DbHostRow, cause: unknown): Error {
+  return new HostUnavailable(`db host "${row.name}" (${row.host}:${row.port}) is not reachable: ${(cause as Error).message}`, { cause })
 }
 
 function toHost(row: DbHostRow, tenantCount: number): DatabaseHost {

@@ -84,7 +84,7 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
           const host = await deps.hosts.row(tenant.host_id)
           if (deps.templates) {
             const from = await deps.templates.createDatabase(host, tenant.database_name, tenant.role_name)
-            context.log.info({ database: tenant.database_name, from }, 'tenant database created')
+            context.log.debug({ database: tenant.database_name, from }, 'tenant database created')
           }
           await deps.hosts.withAdminClient(host, async (client) => {
             const db = escapeIdentifier(tenant.database_name)

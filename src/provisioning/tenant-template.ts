@@ -30,6 +30,9 @@ export type CreatedFrom = 'template' | 'template0'
  *   // 'template': base schema already there, owned by tenant_acme_owner
  */
 export class TenantTemplates {
+  /** Per host, the base migrations (checksums) its template was last seen holding. */
+  readonly #current = new Map<string, string>()
+
   constructor(
     private readonly hosts: HostRegistry,
     private readonly migrationsDir: string,
@@ -39,20 +42,42 @@ export class TenantTemplates {
   /** Creates `database` owned by `role` (idempotent: an existing database counts as done). */
   async createDatabase(host: DbHostRow, database: string, role: string): Promise<CreatedFrom> {
     const files = await readBaseMigrations(this.migrationsDir)
+    const version = files.map((f) => `${f.name}:${f.checksum}`).join(',')
     let from: CreatedFrom = 'template0'
     await this.hosts.withAdminClient(host, async (client) => {
       await client.query('select pg_advisory_lock($1)', [TEMPLATE_LOCK])
       try {
-        const templateReady = await this.#ensureTemplate(host, client, files).catch((error) => {
-          this.log.warn({ host: host.name, err: { message: (error as Error).message, code: sqlState(error) } }, 'tenant template unavailable; creating from template0 and migrating')
-          return false
-        })
-        from = templateReady ? 'template' : 'template0'
-        await client.query(
-          `CREATE DATABASE ${escapeIdentifier(database)} OWNER ${escapeIdentifier(role)} ENCODING 'UTF8' TEMPLATE ${escapeIdentifier(templateReady ? TEMPLATE_DATABASE : 'template0')}`
-        )
-      } catch (error) {
-        if (sqlState(error) !== SqlState.duplicateDatabase) throw error
+        for (let attempt = 0; ; attempt++) {
+          // Known current (this process checked it under this lock): no need to look again.
+          const templateReady =
+            this.#current.get(host.id) === version ||
+            (await this.#ensureTemplate(host, client, files).then(
+              (ready) => {
+                if (ready) this.#current.set(host.id, version)
+                return ready
+              },
+              (error) => {
+                this.log.warn({ host: host.name, err: { message: (error as Error).message, code: sqlState(error) } }, 'tenant template unavailable; creating from template0 and migrating')
+                return false
+              }
+            ))
+          from = templateReady ? 'template' : 'template0'
+          try {
+            await client.query(
+              `CREATE DATABASE ${escapeIdentifier(database)} OWNER ${escapeIdentifier(role)} ENCODING 'UTF8' TEMPLATE ${escapeIdentifier(templateReady ? TEMPLATE_DATABASE : 'template0')}`
+            )
+            break
+          } catch (error) {
+            if (sqlState(error) === SqlState.duplicateDatabase) break
+            // The template went away behind our back (dropped by hand, rebuilt by another
+            // replica): look at it again once.
+            if (templateReady && attempt === 0 && sqlState(error) === SqlState.invalidCatalogName) {
+              this.#current.delete(host.id)
+              continue
+            }
+            throw error
+          }
+        }
       } finally {
         await client.query('select pg_advisory_unlock($1)', [TEMPLATE_LOCK]).catch(() => {})
       }
@@ -76,7 +101,7 @@ export class TenantTemplates {
    * Makes sure the host's template exists and holds exactly the current base migrations.
    * Runs under the template lock; leaves no session connected to the template.
    */
-  async #ensureTemplate(host: DbHostRow, admin: pg.Client, files: MigrationFile[]): Promise<boolean> {
+  async #ensureTemplate(host: DbHostRow, admin: pg.ClientBase, files: MigrationFile[]): Promise<boolean> {
     await this.#ensureTemplateRole(admin)
     const exists = await admin.query('select 1 from pg_database where datname = $1', [TEMPLATE_DATABASE])
     if (!exists.rowCount) await this.#createTemplate(admin)
@@ -90,7 +115,7 @@ export class TenantTemplates {
     return true
   }
 
-  async #ensureTemplateRole(admin: pg.Client): Promise<void> {
+  async #ensureTemplateRole(admin: pg.ClientBase): Promise<void> {
     try {
       await admin.query(`CREATE ROLE ${escapeIdentifier(TEMPLATE_ROLE)} NOLOGIN`)
     } catch (error) {
@@ -102,13 +127,13 @@ export class TenantTemplates {
     })
   }
 
-  async #createTemplate(admin: pg.Client): Promise<void> {
+  async #createTemplate(admin: pg.ClientBase): Promise<void> {
     await admin.query(`CREATE DATABASE ${escapeIdentifier(TEMPLATE_DATABASE)} ENCODING 'UTF8' TEMPLATE template0`)
     await admin.query(`REVOKE ALL ON DATABASE ${escapeIdentifier(TEMPLATE_DATABASE)} FROM PUBLIC`)
   }
 
   /** Applies pending base migrations to the template as the template role. */
-  async #refresh(client: pg.Client, files: MigrationFile[]): Promise<'current' | 'drift'> {
+  async #refresh(client: pg.ClientBase, files: MigrationFile[]): Promise<'current' | 'drift'> {
     await client.query('REVOKE ALL ON SCHEMA public FROM PUBLIC')
     await client.query(`GRANT USAGE, CREATE ON SCHEMA public TO ${escapeIdentifier(TEMPLATE_ROLE)}`)
     await client.query(`SET ROLE ${escapeIdentifier(TEMPLATE_ROLE)}`)
