@@ -29,6 +29,7 @@ export interface Operation {
   id: string
   kind: string
   tenantId: string | null
+  tenantSlug?: string | null
   status: OperationStatus
   step: string | null
   /** 0..100 */

@@ -35,6 +35,8 @@ export interface Operation {
   id: string
   kind: string
   tenantId: string | null
+  /** The tenant's slug, when the caller looked it up (API replies do). */
+  tenantSlug?: string | null
   status: OperationStatus
   step: string | null
   progress: number

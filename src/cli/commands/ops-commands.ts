@@ -8,7 +8,7 @@ const operationPath = (id: string, action = '') => `/api/admin/operations/${enco
 const operationColumns: Column<Operation>[] = [
   { header: 'ID', value: (o) => o.id },
   { header: 'KIND', value: (o) => o.kind },
-  { header: 'TENANT', value: (o) => o.tenantId },
+  { header: 'TENANT', value: (o) => o.tenantSlug ?? o.tenantId },
   { header: 'STATUS', value: (o) => o.status },
   { header: 'STEP', value: (o) => o.step },
   { header: 'PROGRESS', value: (o) => `${o.progress}%`, alignRight: true },
@@ -46,7 +46,7 @@ export const showOperation: Command = {
     out.keyValues([
       ['ID', op.id],
       ['Kind', op.kind],
-      ['Tenant', op.tenantId],
+      ['Tenant', op.tenantSlug ? `${op.tenantSlug} (${op.tenantId})` : op.tenantId],
       ['Status', op.status],
       ['Step', op.step],
       ['Progress', `${op.progress}%`],

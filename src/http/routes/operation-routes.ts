@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { toOperation } from '../../operations/operation-runner.js'
+import { toOperation, type Operation } from '../../operations/operation-runner.js'
 import { requireSuperAdmin } from '../guards.js'
 import { errorResponses, Pagination } from '../schemas/common-schemas.js'
 import { OperationSchema, OperationStatusSchema } from '../schemas/tenant-schemas.js'
@@ -9,7 +9,16 @@ const OperationParams = Type.Object({ id: Type.String({ maxLength: 100 }) })
 
 /** Durable operations: list, show, retry (resume from the recorded step), rollback. */
 export async function operationRoutes(app: FastifyInstance): Promise<void> {
-  const { operations, tenants, audit } = app.tenantd
+  const { operations, tenants, audit, catalog } = app.tenantd
+
+  /** Adds each operation's tenant slug (purged tenants keep theirs in the catalog). */
+  const withSlugs = async (ops: Operation[]): Promise<Operation[]> => {
+    const ids = [...new Set(ops.map((op) => op.tenantId).filter((id): id is string => id !== null))]
+    if (!ids.length) return ops
+    const rows = await catalog.db.selectFrom('tenants').select(['id', 'slug']).where('id', 'in', ids).execute()
+    const slugs = new Map(rows.map((r) => [r.id, r.slug]))
+    return ops.map((op) => ({ ...op, tenantSlug: op.tenantId ? (slugs.get(op.tenantId) ?? null) : null }))
+  }
 
   app.get(
     '/api/admin/operations',
@@ -34,14 +43,14 @@ export async function operationRoutes(app: FastifyInstance): Promise<void> {
       const query = request.query as { tenantId?: string; status?: never; kind?: string; limit?: number; offset?: number }
       const tenantId = query.tenantId ? (await tenants.get(query.tenantId)).id : undefined
       const { items, total } = await operations.list({ ...query, tenantId })
-      return { items: items.map(toOperation), total }
+      return { items: await withSlugs(items.map(toOperation)), total }
     }
   )
 
   app.get(
     '/api/admin/operations/:id',
     { preHandler: requireSuperAdmin, schema: { tags: ['operations'], summary: 'One operation: status, step, progress, error', params: OperationParams, response: { 200: OperationSchema, ...errorResponses } } },
-    async (request) => toOperation(await operations.get((request.params as { id: string }).id))
+    async (request) => (await withSlugs([toOperation(await operations.get((request.params as { id: string }).id))]))[0]
   )
 
   app.post(

@@ -33,6 +33,7 @@ export const OperationSchema = Type.Object(
     id: Type.String({ format: 'uuid' }),
     kind: Type.String(),
     tenantId: Nullable(Type.String()),
+    tenantSlug: Type.Optional(Nullable(Type.String())),
     status: OperationStatusSchema,
     step: Nullable(Type.String()),
     progress: Type.Integer({ minimum: 0, maximum: 100 }),
