@@ -1,0 +1,96 @@
+import { execFile } from 'node:child_process'
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import t from 'tap'
+import { tenantMigrationsDir } from '../../src/migrations/tenant-migrator.js'
+import { startHarness } from '../helpers/harness.js'
+import { minimalEnv } from '../helpers/server-process.js'
+
+// Issue 3's "done when", as an operator types it: `tenantctl modules install santarita
+// price-basket` makes cp_* tables appear and the module answer on santarita only; `tenantctl
+// migrate` over a fleet shows progress and an honest summary.
+
+const migrations = await mkdtemp(path.join(tmpdir(), 'tenantd-e2e-migrations-'))
+t.teardown(() => rm(migrations, { recursive: true, force: true }))
+await cp(tenantMigrationsDir, migrations, { recursive: true })
+const h = await startHarness(t, { env: { TENANTD_TENANT_MIGRATIONS_DIR: migrations } })
+await h.app.listen({ port: 0, host: '127.0.0.1' })
+const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
+const configDir = await mkdtemp(path.join(tmpdir(), 'tenantctl-e2e-'))
+t.teardown(() => rm(configDir, { recursive: true, force: true }))
+
+interface Run {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+function tenantctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['bin/tenantctl.js', ...args],
+      { env: { ...minimalEnv(), TENANTD_URL: url, TENANTCTL_CONFIG_DIR: configDir, NO_COLOR: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) })
+    )
+  })
+}
+const show = (run: Run) => `exit ${run.code}\nstdout: ${run.stdout.slice(0, 1500)}\nstderr: ${run.stderr.slice(0, 1500)}`
+
+await h.provision({ name: 'Santa Rita', slug: 'santarita', adminEmail: 'admin@santarita.test', adminPassword: 'santarita-pass' })
+await h.provision({ name: 'Pirapora', slug: 'pirapora', adminEmail: 'admin@pirapora.test', adminPassword: 'pirapora-pass' })
+await h.provision({ name: 'Nova Roma', slug: 'novaroma' })
+const login = await tenantctl(['login', '--email', h.superAdmin.email], { TENANTD_PASSWORD: h.superAdmin.password })
+if (login.code !== 0) throw new Error(show(login))
+
+t.test('tenantctl modules install santarita price-basket', async (t) => {
+  const install = await tenantctl(['modules', 'install', 'santarita', 'price-basket'])
+  t.equal(install.code, 0, show(install))
+  t.match(install.stdout + install.stderr, /price-basket installed on santarita/)
+  const tables = await h.cluster.query<{ tablename: string }>("select tablename from pg_tables where tablename like 'cp\\_%' order by 1", [], 'tenant_santarita')
+  t.same(tables.rows.map((r) => r.tablename), ['cp_fornecedores', 'cp_orcamento_itens', 'cp_orcamentos'], 'cp_* tables appear in tenant_santarita')
+  const none = await h.cluster.query("select 1 from pg_tables where tablename like 'cp\\_%'", [], 'tenant_pirapora')
+  t.equal(none.rowCount, 0, 'and nowhere else')
+
+  const listed = await tenantctl(['modules', 'list', 'santarita'])
+  t.match(listed.stdout, /price-basket\s+1\.0\.0/)
+
+  const santarita = (await h.login('admin@santarita.test', 'santarita-pass', { host: 'santarita.localhost' })).accessToken
+  const pirapora = (await h.login('admin@pirapora.test', 'pirapora-pass', { host: 'pirapora.localhost' })).accessToken
+  const onSantarita = await fetch(`${url}/api/price-basket/quotes`, { headers: { host: 'santarita.localhost', authorization: `Bearer ${santarita}` } })
+  t.equal(onSantarita.status, 200, 'the module answers on santarita')
+  const onPirapora = await fetch(`${url}/api/price-basket/quotes`, { headers: { host: 'pirapora.localhost', authorization: `Bearer ${pirapora}` } })
+  t.equal(onPirapora.status, 404)
+  t.match(await onPirapora.json(), { error: 'ModuleNotInstalled', message: /tenantctl modules install pirapora price-basket/ })
+})
+
+t.test('tenantctl migrate: progress and an honest summary', async (t) => {
+  await writeFile(path.join(migrations, 'base', '0002_notes.sql'), 'create table notes (id serial primary key, body text not null);\n')
+  // Break one tenant on purpose: the table the migration creates is already there.
+  await h.cluster.query('create table notes (other text)', [], 'tenant_novaroma')
+  const dry = await tenantctl(['migrate', '--dry-run'])
+  t.equal(dry.code, 0, show(dry))
+  t.equal((await h.cluster.query("select 1 from pg_tables where tablename = 'notes'", [], 'tenant_santarita')).rowCount, 0, 'a dry run applies nothing')
+
+  const run = await tenantctl(['migrate', '--concurrency', '2'])
+  t.equal(run.code, 1, 'one tenant failed, so the command fails')
+  t.match(run.stderr + run.stdout, /3\/3 tenants, 1 failed/, 'the progress line counts tenants and failures')
+  t.match(run.stdout + run.stderr, /novaroma\s+failed.*already exists/, 'the broken tenant is named with its error')
+  t.match(run.stdout + run.stderr, /--retry-failed/, 'and the way out is shown')
+  for (const db of ['tenant_santarita', 'tenant_pirapora']) {
+    t.equal((await h.cluster.query("select 1 from pg_tables where tablename = 'notes'", [], db)).rowCount, 1, `${db} migrated`)
+  }
+
+  const status = await tenantctl(['migrate', 'status'])
+  t.match(status.stdout, /base\/0002/)
+  t.match(status.stdout, /novaroma\s+✓\s+·/, 'the status matrix shows novaroma still pending')
+
+  await h.cluster.query('drop table notes', [], 'tenant_novaroma')
+  const runId = /migrate --retry-failed ([0-9a-f-]{36})/.exec(run.stdout + run.stderr)?.[1]
+  t.ok(runId, 'the hint carries the run id')
+  const retry = await tenantctl(['migrate', '--retry-failed', runId!])
+  t.equal(retry.code, 0, show(retry))
+  t.match(retry.stdout + retry.stderr, /1 succeeded, 0 failed/)
+})
