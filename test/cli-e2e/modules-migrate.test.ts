@@ -94,3 +94,22 @@ t.test('tenantctl migrate: progress and an honest summary', async (t) => {
   t.equal(retry.code, 0, show(retry))
   t.match(retry.stdout + retry.stderr, /1 succeeded, 0 failed/)
 })
+
+t.test('tenantctl stats: runbook 003 monitor script', async (t) => {
+  const santarita = (await h.login('admin@santarita.test', 'santarita-pass', { host: 'santarita.localhost' })).accessToken
+  for (const name of ['Fornecedor A', 'Fornecedor B']) {
+    const res = await fetch(`${url}/api/price-basket/suppliers`, { method: 'POST', headers: { host: 'santarita.localhost', authorization: `Bearer ${santarita}`, 'content-type': 'application/json' }, body: JSON.stringify({ name }) })
+    t.equal(res.status, 201)
+  }
+  const one = await tenantctl(['stats', 'santarita'])
+  t.equal(one.code, 0, show(one))
+  t.match(one.stdout, /Database:\s+tenant_santarita/)
+  t.match(one.stdout, /Size:\s+\d+ (kB|MB)/)
+  t.match(one.stdout, /cp_fornecedores\s+2/, 'exact row counts per table')
+  const json = JSON.parse((await tenantctl(['stats', 'santarita', '--json'])).stdout)
+  t.match(json, { slug: 'santarita', connectionLimit: 5 })
+  t.ok(json.sizeBytes > 1_000_000)
+  const all = await tenantctl(['stats'])
+  t.equal(all.code, 0, show(all))
+  for (const slug of ['santarita', 'pirapora', 'novaroma']) t.match(all.stdout, new RegExp(`${slug}\\s+\\d+ (kB|MB)`))
+})

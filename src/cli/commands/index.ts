@@ -5,6 +5,7 @@ import { hostsGroup } from './host-commands.js'
 import { modulesGroup } from './module-commands.js'
 import { migrateGroup } from './migrate-commands.js'
 import { opsGroup } from './ops-commands.js'
+import { stats } from './stats-commands.js'
 import { create } from './tenant-create.js'
 import { tenantLifecycle } from './tenant-lifecycle.js'
 import { tenantQueries } from './tenant-queries.js'
@@ -18,6 +19,7 @@ export const commands: CommandEntry[] = [
   ...authCommands,
   create,
   ...tenantQueries,
+  stats,
   ...tenantLifecycle,
   opsGroup,
   hostsGroup,

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
-import { isConnectionFailure, sqlState } from '../../errors.js'
+import { isConnectionFailure, sqlState, TenantDatabaseUnavailable } from '../../errors.js'
+import { tenantStats } from '../../tenancy/tenant-stats.js'
 import { withTenantClient } from '../../tenancy/tenant-connection.js'
 import { assertCanAdministerTenant, requireOperator, requireSuperAdmin } from '../guards.js'
 import { ErrorSchema, IdParams, errorResponses } from '../schemas/common-schemas.js'
@@ -156,6 +157,29 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
     }
   )
 
+  app.get(
+    '/api/admin/tenants/:id/stats',
+    {
+      preHandler: requireOperator,
+      schema: {
+        tags: ['tenants'],
+        summary: "Database size, row counts, active connections and this process's pool (runbook 003 monitor script)",
+        params: IdParams,
+        response: { 200: TenantStatsSchema, ...errorResponses, 503: ErrorSchema },
+      },
+    },
+    async (request) => {
+      const tenant = await tenants.get((request.params as { id: string }).id)
+      assertCanAdministerTenant(request, tenant.id)
+      try {
+        return await tenantStats(tenant, sealer, app.tenantd.pools)
+      } catch (error) {
+        if (isConnectionFailure(error)) throw new TenantDatabaseUnavailable(tenant.slug, tenant.slug, { cause: error })
+        throw error
+      }
+    }
+  )
+
   app.post(
     '/api/admin/tenants/:id/test-connection',
     {
@@ -188,6 +212,22 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
     }
   )
 }
+
+const TenantStatsSchema = Type.Object(
+  {
+    tenantId: Type.String(),
+    slug: Type.String(),
+    database: Type.String(),
+    sizeBytes: Type.Integer(),
+    size: Type.String(),
+    activeConnections: Type.Integer({ description: 'Sessions on the tenant database, besides the one measuring' }),
+    connectionLimit: Type.Integer({ description: "The plan's CONNECTION LIMIT of the tenant's role" }),
+    tables: Type.Array(Type.Object({ name: Type.String(), rows: Type.Integer(), exact: Type.Boolean({ description: 'false: an estimate (tables over 100 000 rows)' }) })),
+    pool: Type.Union([Type.Object({ total: Type.Integer(), idle: Type.Integer(), waiting: Type.Integer(), leases: Type.Integer() }), Type.Null()]),
+    measuredAt: Type.String(),
+  },
+  { $id: 'TenantStats' }
+)
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100
