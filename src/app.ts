@@ -14,6 +14,7 @@ import { hostRoutes } from './http/routes/host-routes.js'
 import { migrationRoutes } from './http/routes/migration-routes.js'
 import { moduleAdminRoutes } from './http/routes/module-admin-routes.js'
 import { operationRoutes } from './http/routes/operation-routes.js'
+import { operatorRoutes } from './http/routes/operator-routes.js'
 import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
 import { userRoutes } from './http/routes/user-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
@@ -83,6 +84,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(auditRoutes)
   await app.register(tenantAdminRoutes)
   await app.register(operationRoutes)
+  await app.register(operatorRoutes)
   await app.register(hostRoutes)
   await app.register(moduleAdminRoutes)
   await app.register(migrationRoutes)

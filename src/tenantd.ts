@@ -1,6 +1,7 @@
 import { AuditLog } from './audit/audit-log.js'
 import { AuthService } from './auth/auth-service.js'
 import { ensureFirstSuperAdmin } from './auth/first-operator.js'
+import { OperatorService } from './auth/operator-service.js'
 import { openCatalog, type Catalog } from './catalog/catalog-db.js'
 import { migrateCatalog } from './catalog/control-migrator.js'
 import type { Config } from './config.js'
@@ -38,6 +39,7 @@ export interface Tenantd {
   provisioner: Provisioner
   lifecycle: TenantLifecycle
   auth: AuthService
+  operators: OperatorService
   modules: ModuleRegistry
   moduleService: ModuleService
   migrations: FleetMigrator
@@ -146,6 +148,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     }
 
     const auth = new AuthService({ catalog: catalog.db, tenants, pools, audit, config, log })
+    const operators = new OperatorService(catalog.db, tenants)
     operations.start()
 
     return {
@@ -162,6 +165,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       provisioner,
       lifecycle,
       auth,
+      operators,
       modules,
       moduleService,
       migrations,

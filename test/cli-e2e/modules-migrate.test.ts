@@ -113,3 +113,14 @@ t.test('tenantctl stats: runbook 003 monitor script', async (t) => {
   t.equal(all.code, 0, show(all))
   for (const slug of ['santarita', 'pirapora', 'novaroma']) t.match(all.stdout, new RegExp(`${slug}\\s+\\d+ (kB|MB)`))
 })
+
+t.test('tenantctl operators: a tenant admin for santarita', async (t) => {
+  const add = await tenantctl(['operators', 'add', '--email', 'ops@santarita.test', '--role', 'tenant_admin', '--tenant', 'santarita'], { TENANTCTL_OPERATOR_PASSWORD: 'santarita-ops-pass' })
+  t.equal(add.code, 0, show(add))
+  t.match(add.stdout + add.stderr, /ops@santarita\.test created \(tenant_admin of santarita\)/)
+  t.notOk((add.stdout + add.stderr).includes('santarita-ops-pass'))
+  const list = await tenantctl(['operators', 'list'])
+  t.match(list.stdout, /ops@santarita\.test\s+tenant_admin\s+santarita/)
+  const login = await h.login('ops@santarita.test', 'santarita-ops-pass')
+  t.ok(login.accessToken, 'the new operator logs in')
+})

@@ -4,6 +4,7 @@ import { authCommands } from './auth-commands.js'
 import { hostsGroup } from './host-commands.js'
 import { modulesGroup } from './module-commands.js'
 import { migrateGroup } from './migrate-commands.js'
+import { operatorsGroup } from './operator-commands.js'
 import { opsGroup } from './ops-commands.js'
 import { stats } from './stats-commands.js'
 import { create } from './tenant-create.js'
@@ -26,5 +27,6 @@ export const commands: CommandEntry[] = [
   modulesGroup,
   migrateGroup,
   usersGroup,
+  operatorsGroup,
   audit,
 ]
