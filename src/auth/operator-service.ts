@@ -2,6 +2,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { OperatorRow } from '../catalog/catalog-schema.js'
 import { Conflict, NotFound, SqlState, ValidationError, sqlState } from '../errors.js'
 import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import { isUuid } from '../uuid.js'
 import { hashPassword, passwordProblem } from './password-hasher.js'
 
 export interface Operator {
@@ -45,7 +46,7 @@ export class OperatorService {
   }
 
   async get(id: string): Promise<Operator> {
-    const row = /^[0-9a-f-]{36}$/i.test(id) ? await this.#select().where('o.id', '=', id).executeTakeFirst() : undefined
+    const row = isUuid(id) ? await this.#select().where('o.id', '=', id).executeTakeFirst() : undefined
     if (!row) throw new NotFound(`No operator "${id.slice(0, 60)}". List them with \`tenantctl operators list\`.`)
     return toOperator(row)
   }

@@ -3,6 +3,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { Conflict, HostNotFound, HostUnavailable, NoHostAvailable, SqlState, ValidationError, sqlState } from '../errors.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
+import { isUuid } from '../uuid.js'
 
 export interface RegisterHostInput {
   name: string
@@ -29,7 +30,6 @@ export interface DatabaseHost {
   createdAt: string
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * The registry of PostgreSQL servers that hold tenant databases. tenantd connects to each
@@ -81,7 +81,7 @@ export class HostRegistry {
     const row = await this.catalog
       .selectFrom('db_hosts')
       .selectAll()
-      .where((eb) => (UUID.test(id) ? eb.or([eb('id', '=', id), eb('name', '=', id)]) : eb('name', '=', id)))
+      .where((eb) => (isUuid(id) ? eb.or([eb('id', '=', id), eb('name', '=', id)]) : eb('name', '=', id)))
       .executeTakeFirst()
     if (!row) throw new HostNotFound(id)
     return row

@@ -3,7 +3,8 @@ import type { MigrationRunRow, MigrationRunStatus, MigrationRunTenantStatus, Ope
 import { InvalidTransition, NotFound, OperationInProgress, SqlState, ValidationError, sqlState } from '../errors.js'
 import type { OperationHandler, OperationRunner } from '../operations/operation-runner.js'
 import { withTenantClient } from '../tenancy/tenant-connection.js'
-import { isUuid, type TenantRecord } from '../tenancy/tenant-directory.js'
+import type { TenantRecord } from '../tenancy/tenant-directory.js'
+import { isUuid } from '../uuid.js'
 import {
   fleetMigrationHandler,
   hostBudgets,

@@ -5,7 +5,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { OperationRow, OperationStatus } from '../catalog/catalog-schema.js'
 import { OperationInProgress, OperationNotFound, InvalidTransition, SqlState, sqlState } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { isUuid } from '../tenancy/tenant-directory.js'
+import { isUuid } from '../uuid.js'
 
 /** One idempotent step of an operation: running it again after a crash must be safe. */
 export interface OperationStep<P> {

@@ -4,6 +4,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { TenantRow, TenantStatus } from '../catalog/catalog-schema.js'
 import { TenantNotFound } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { isUuid } from '../uuid.js'
 
 /** A tenant as the catalog knows it, with what serving its traffic needs. */
 export interface TenantRecord extends TenantRow {
@@ -45,11 +46,6 @@ export interface TenantListQuery {
   offset?: number
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value)
-}
 
 /**
  * Reads tenants from the catalog and caches them by id, slug and subdomain. Every change

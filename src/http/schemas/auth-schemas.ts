@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { Nullable } from './common-schemas.js'
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const LoginBody = Type.Object(
   {

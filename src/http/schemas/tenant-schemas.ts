@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { Pagination, StringEnum } from './common-schemas.js'
+import { Pagination, StringEnum, Nullable } from './common-schemas.js'
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()])
 
 export const TenantStatusSchema = StringEnum(['provisioning', 'active', 'suspended', 'canceled', 'deleted', 'failed'] as const)
 export const OperationStatusSchema = StringEnum(['pending', 'running', 'succeeded', 'failed', 'rolled_back'] as const)
