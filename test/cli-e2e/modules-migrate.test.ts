@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process'
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { tenantMigrationsDir } from '../../src/migrations/tenant-migrator.js'
 import { startHarness } from '../helpers/harness.js'
-import { minimalEnv } from '../helpers/server-process.js'
+import { showRun, tenantctlAgainst } from '../helpers/tenantctl-runner.js'
 
 // Issue 3's "done when", as an operator types it: `tenantctl modules install santarita
 // price-basket` makes cp_* tables appear and the module answer on santarita only; `tenantctl
@@ -16,28 +14,10 @@ const migrations = await mkdtemp(path.join(tmpdir(), 'tenantd-e2e-migrations-'))
 t.teardown(() => rm(migrations, { recursive: true, force: true }))
 await cp(tenantMigrationsDir, migrations, { recursive: true })
 const h = await startHarness(t, { env: { TENANTD_TENANT_MIGRATIONS_DIR: migrations } })
-await h.app.listen({ port: 0, host: '127.0.0.1' })
-const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
-const configDir = await mkdtemp(path.join(tmpdir(), 'tenantctl-e2e-'))
-t.teardown(() => rm(configDir, { recursive: true, force: true }))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-function tenantctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/tenantctl.js', ...args],
-      { env: { ...minimalEnv(), TENANTD_URL: url, TENANTCTL_CONFIG_DIR: configDir, NO_COLOR: '1', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout), stderr: String(stderr) })
-    )
-  })
-}
-const show = (run: Run) => `exit ${run.code}\nstdout: ${run.stdout.slice(0, 1500)}\nstderr: ${run.stderr.slice(0, 1500)}`
+const cli = await tenantctlAgainst(h, t)
+const url = cli.url
+const tenantctl = cli.run
+const show = showRun
 
 await h.provision({ name: 'Santa Rita', slug: 'santarita', adminEmail: 'admin@santarita.test', adminPassword: 'santarita-pass' })
 await h.provision({ name: 'Pirapora', slug: 'pirapora', adminEmail: 'admin@pirapora.test', adminPassword: 'pirapora-pass' })

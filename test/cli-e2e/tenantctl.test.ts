@@ -1,43 +1,19 @@
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { startHarness } from '../helpers/harness.js'
-import { minimalEnv } from '../helpers/server-process.js'
+import { showRun, tenantctlAgainst } from '../helpers/tenantctl-runner.js'
 
 // The real tenantctl (bin/tenantctl.js, child processes) against a real tenantd over HTTP:
 // runbook 000's `tenantctl create`, then the lifecycle an operator walks through.
 
 const h = await startHarness(t)
-await h.app.listen({ port: 0, host: '127.0.0.1' })
-const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
-const configDir = await mkdtemp(path.join(tmpdir(), 'tenantctl-e2e-'))
-t.teardown(() => rm(configDir, { recursive: true, force: true }))
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-/** Runs `node bin/tenantctl.js ...args` with its own config dir; never a TTY. */
-function tenantctl(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/tenantctl.js', ...args],
-      { env: { ...minimalEnv(), TENANTD_URL: url, TENANTCTL_CONFIG_DIR: configDir, NO_COLOR: '1', ...env }, timeout: 60_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) })
-      }
-    )
-  })
-}
-
-const show = (run: Run) => `exit ${run.code}\nstdout: ${run.stdout.slice(0, 1500)}\nstderr: ${run.stderr.slice(0, 1500)}`
+const cli = await tenantctlAgainst(h, t)
+const url = cli.url
+const configDir = cli.configDir
+const tenantctl = cli.run
+const show = showRun
 const databaseExists = async (name: string) => ((await h.cluster.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0
 const tenantStatus = async (slug: string) => (await h.asAdmin({ method: 'GET', url: `/api/admin/tenants/${slug}` })).json().status as string
 
