@@ -210,8 +210,10 @@ export class HostRegistry {
     try {
       return await fn(client)
     } catch (error) {
-      // A connection-level failure must not go back to the pool.
-      if (sqlState(error) === undefined || /^(08|57P)/.test(sqlState(error)!)) broken = error as Error
+      // Only a plain SQL error (a SQLSTATE outside connection exceptions and shutdowns) leaves
+      // the session usable; anything else (socket errors, timeouts) must not go back to the pool.
+      const state = sqlState(error)
+      if (state === undefined || !/^[0-9A-Z]{5}$/.test(state) || /^(08|57P)/.test(state)) broken = error as Error
       throw error
     } finally {
       client.release(broken)
