@@ -1,3 +1,4 @@
+import { sql, type SelectQueryBuilder } from 'kysely'
 import { Conflict, sqlState, ValidationError } from '../errors.js'
 
 /** SQLSTATEs of constraint violations modules answer as 4xx (never a 500). */
@@ -57,13 +58,38 @@ export function defined<T extends Record<string, unknown>>(values: T): Partial<T
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
+/** One page of a list: `items`, and `total` over all pages. */
+export interface Page<T> {
+  items: T[]
+  total: number
+  limit: number
+  offset: number
+}
+
 /**
- * The total of a page whose rows carry `count(*) over () as total_count`: read from the first
- * row, or counted apart when the page lies past the end (and so has no rows to carry it).
+ * One page of a module list, its total riding along as `count(*) over ()` (one query per
+ * page). A page past the end has no row to carry the total, so then `filtered` is counted
+ * apart.
+ *
+ * @example
+ *   const select = db.selectFrom('leads').where('status', '=', 'new')
+ *   return fetchPage(select, select.selectAll().orderBy('created_at', 'desc').orderBy('id'), query, toLead)
  */
-export async function pageTotal(rows: ReadonlyArray<{ total_count: string | number | bigint }>, offset: number, count: () => Promise<{ n: string | number | bigint }>): Promise<number> {
-  if (rows[0]) return Number(rows[0].total_count)
-  return offset > 0 ? Number((await count()).n) : 0
+export async function fetchPage<FDB, FTB extends keyof FDB, DB, TB extends keyof DB, O, T>(
+  filtered: SelectQueryBuilder<FDB, FTB, object>,
+  ordered: SelectQueryBuilder<DB, TB, O>,
+  query: { limit?: number; offset?: number },
+  toItem: (row: O) => T
+): Promise<Page<T>> {
+  const limit = query.limit ?? 50
+  const offset = query.offset ?? 0
+  const rows = (await ordered.select(sql<string>`count(*) over ()`.as('total_count')).limit(limit).offset(offset).execute()) as Array<O & { total_count: string }>
+  let total = rows[0] ? Number(rows[0].total_count) : 0
+  if (!rows[0] && offset > 0) {
+    const counted = (await filtered.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow()) as { n: string }
+    total = Number(counted.n)
+  }
+  return { items: rows.map(toItem), total, limit, offset }
 }
 
 /**

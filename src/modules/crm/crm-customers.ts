@@ -1,8 +1,8 @@
 import type { Selectable } from 'kysely'
 import { sql } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
-import type { CreateCustomerInput, Customer, CustomerListQueryType, Page, UpdateCustomerInput } from './crm-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
+import type { CreateCustomerInput, Customer, CustomerListQueryType, UpdateCustomerInput } from './crm-schemas.js'
+import { constraintError, defined, likePattern, optionalText, requiredText, fetchPage, type Page } from '../module-sql.js'
 import type { CrmDb, CustomerTable } from './crm-tables.js'
 
 /**
@@ -13,24 +13,12 @@ import type { CrmDb, CustomerTable } from './crm-tables.js'
  *   const page = await listCustomers(db, { search: 'acme', limit: 20, offset: 0 })
  */
 export async function listCustomers(db: CrmDb, query: CustomerListQueryType): Promise<Page<Customer>> {
-  const limit = query.limit ?? 50
-  const offset = query.offset ?? 0
   let select = db.selectFrom('customers')
   if (query.search?.trim()) {
     const pattern = likePattern(query.search.trim())
     select = select.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('email', 'ilike', pattern), eb('company', 'ilike', pattern)]))
   }
-  // The total rides along as a window count: one query per page.
-  const rows = await select
-    .selectAll()
-    .select(sql<string>`count(*) over ()`.as('total_count'))
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute()
-  const total = await pageTotal(rows, offset, () => select.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())
-  return { items: rows.map(toCustomer), total, limit, offset }
+  return fetchPage(select, select.selectAll().orderBy('created_at', 'desc').orderBy('id'), query, toCustomer)
 }
 
 export async function getCustomer(db: CrmDb, id: string): Promise<Customer> {

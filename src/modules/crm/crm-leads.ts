@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import { NotFound, ValidationError } from '../../errors.js'
-import type { CreateLeadInput, Lead, LeadListQueryType, Page, UpdateLeadInput } from './crm-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
+import type { CreateLeadInput, Lead, LeadListQueryType, UpdateLeadInput } from './crm-schemas.js'
+import { constraintError, defined, likePattern, optionalText, requiredText, fetchPage, type Page } from '../module-sql.js'
 import type { CrmDb, LeadStatus, LeadTable } from './crm-tables.js'
 
 /**
@@ -13,8 +13,6 @@ import type { CrmDb, LeadStatus, LeadTable } from './crm-tables.js'
  *   await setLeadStatus(db, lead.id, 'contacted')
  */
 export async function listLeads(db: CrmDb, query: LeadListQueryType): Promise<Page<Lead>> {
-  const limit = query.limit ?? 50
-  const offset = query.offset ?? 0
   let select = db.selectFrom('leads')
   if (query.status) select = select.where('status', '=', query.status)
   if (query.customerId) select = select.where('customer_id', '=', query.customerId)
@@ -24,16 +22,7 @@ export async function listLeads(db: CrmDb, query: LeadListQueryType): Promise<Pa
     // Same expression as the leads_name_trgm_idx index, so the index serves it.
     select = select.where((eb) => eb.or([eb(sql`first_name || ' ' || coalesce(last_name, '')`, 'ilike', pattern), eb('email', 'ilike', pattern)]))
   }
-  const rows = await select
-    .selectAll()
-    .select(sql<string>`count(*) over ()`.as('total_count'))
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute()
-  const total = await pageTotal(rows, offset, () => select.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())
-  return { items: rows.map(toLead), total, limit, offset }
+  return fetchPage(select, select.selectAll().orderBy('created_at', 'desc').orderBy('id'), query, toLead)
 }
 
 export async function getLead(db: CrmDb, id: string): Promise<Lead> {

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
-import type { CreateProductInput, Page, Product, ProductListQueryType, UpdateProductInput } from './crm-schemas.js'
-import { constraintError, decimal, defined, likePattern, pageTotal, requiredText } from '../module-sql.js'
+import type { CreateProductInput, Product, ProductListQueryType, UpdateProductInput } from './crm-schemas.js'
+import { constraintError, decimal, defined, likePattern, requiredText, fetchPage, type Page } from '../module-sql.js'
 import type { CrmDb, ProductTable } from './crm-tables.js'
 
 /** numeric(12, 2): 10 digits before the point, 2 after. */
@@ -15,21 +15,10 @@ const PRICE = { field: 'price', scale: 2, digits: 10 }
  *   await createProduct(db, { name: 'Consulting', type: 'service', price: '5000.00', currency: 'USD' })
  */
 export async function listProducts(db: CrmDb, query: ProductListQueryType): Promise<Page<Product>> {
-  const limit = query.limit ?? 50
-  const offset = query.offset ?? 0
   let select = db.selectFrom('products')
   if (query.search?.trim()) select = select.where('name', 'ilike', likePattern(query.search.trim()))
   if (query.active !== undefined) select = select.where('active', '=', query.active)
-  const rows = await select
-    .selectAll()
-    .select(sql<string>`count(*) over ()`.as('total_count'))
-    .orderBy('created_at', 'desc')
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute()
-  const total = await pageTotal(rows, offset, () => select.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())
-  return { items: rows.map(toProduct), total, limit, offset }
+  return fetchPage(select, select.selectAll().orderBy('created_at', 'desc').orderBy('id'), query, toProduct)
 }
 
 export async function getProduct(db: CrmDb, id: string): Promise<Product> {

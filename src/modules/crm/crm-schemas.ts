@@ -21,12 +21,7 @@ export const PageOf = <T extends TSchema>(item: T) =>
     offset: Type.Integer(),
   })
 
-export interface Page<T> {
-  items: T[]
-  total: number
-  limit: number
-  offset: number
-}
+export type { Page } from '../module-sql.js'
 
 const Search = (description: string) => Type.String({ maxLength: 200, description })
 

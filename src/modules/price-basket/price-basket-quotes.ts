@@ -1,8 +1,8 @@
 import { sql, type Selectable } from 'kysely'
 import { Conflict, ValidationError } from '../../errors.js'
 import { quoteItemsOf, quoteNotFound } from './price-basket-items.js'
-import type { CreateQuoteInput, Page, Quote, QuoteDetail, QuoteListQueryType, UpdateQuoteInput } from './price-basket-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
+import type { CreateQuoteInput, Quote, QuoteDetail, QuoteListQueryType, UpdateQuoteInput } from './price-basket-schemas.js'
+import { constraintError, defined, likePattern, optionalText, requiredText, fetchPage, type Page } from '../module-sql.js'
 import type { PriceBasketDb, QuoteTable } from './price-basket-tables.js'
 
 /**
@@ -16,8 +16,6 @@ import type { PriceBasketDb, QuoteTable } from './price-basket-tables.js'
  *   const page = await listQuotes(db, { status: 'aberto', search: '2025/' })
  */
 export async function listQuotes(db: PriceBasketDb, query: QuoteListQueryType): Promise<Page<Quote>> {
-  const limit = query.limit ?? 50
-  const offset = query.offset ?? 0
   let filtered = quotesFrom(db)
   if (query.search?.trim()) {
     const pattern = likePattern(query.search.trim())
@@ -25,15 +23,7 @@ export async function listQuotes(db: PriceBasketDb, query: QuoteListQueryType): 
   }
   if (query.status) filtered = filtered.where('o.status', '=', query.status)
   if (query.supplierId) filtered = filtered.where('o.fornecedor_id', '=', query.supplierId)
-  const rows = await withTotals(filtered)
-    .select(sql<string>`count(*) over ()`.as('total_count'))
-    .orderBy('o.created_at', 'desc')
-    .orderBy('o.id')
-    .limit(limit)
-    .offset(offset)
-    .execute()
-  const total = await pageTotal(rows, offset, () => filtered.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())
-  return { items: rows.map(toQuote), total, limit, offset }
+  return fetchPage(filtered, withTotals(filtered).orderBy('o.created_at', 'desc').orderBy('o.id'), query, toQuote)
 }
 
 /** The quote with its items and total, read from one snapshot (so the total matches the items shown). */

@@ -31,12 +31,7 @@ export const ItemParams = Type.Object({ id: Id('Quote id (uuid)'), itemId: Id('I
 export const PageOf = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), total: Type.Integer({ description: 'Matching records in all pages' }), limit: Type.Integer(), offset: Type.Integer() })
 
-export interface Page<T> {
-  items: T[]
-  total: number
-  limit: number
-  offset: number
-}
+export type { Page } from '../module-sql.js'
 
 // ---------------------------------------------------------------- suppliers (cp_fornecedores)
 

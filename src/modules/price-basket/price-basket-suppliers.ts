@@ -1,8 +1,8 @@
 import { sql, type Selectable } from 'kysely'
 import { Conflict, NotFound } from '../../errors.js'
 import { normalizeCnpj } from './cnpj-validator.js'
-import type { CreateSupplierInput, Page, Supplier, SupplierListQueryType, UpdateSupplierInput } from './price-basket-schemas.js'
-import { constraintError, defined, likePattern, optionalText, pageTotal, requiredText } from '../module-sql.js'
+import type { CreateSupplierInput, Supplier, SupplierListQueryType, UpdateSupplierInput } from './price-basket-schemas.js'
+import { constraintError, defined, likePattern, optionalText, requiredText, fetchPage, type Page } from '../module-sql.js'
 import type { PriceBasketDb, SupplierTable } from './price-basket-tables.js'
 
 /**
@@ -13,8 +13,6 @@ import type { PriceBasketDb, SupplierTable } from './price-basket-tables.js'
  *   await createSupplier(db, { name: 'Papelaria Central', cnpj: '11.222.333/0001-81' })
  */
 export async function listSuppliers(db: PriceBasketDb, query: SupplierListQueryType): Promise<Page<Supplier>> {
-  const limit = query.limit ?? 50
-  const offset = query.offset ?? 0
   let select = db.selectFrom('cp_fornecedores')
   if (query.search?.trim()) {
     const pattern = likePattern(query.search.trim())
@@ -22,16 +20,7 @@ export async function listSuppliers(db: PriceBasketDb, query: SupplierListQueryT
     select = select.where((eb) => eb.or([eb('nome', 'ilike', pattern), eb('email', 'ilike', pattern), ...(digits ? [eb('cnpj', 'ilike', likePattern(digits))] : [])]))
   }
   if (query.active !== undefined) select = select.where('ativo', '=', query.active)
-  const rows = await select
-    .selectAll()
-    .select(sql<string>`count(*) over ()`.as('total_count'))
-    .orderBy('nome')
-    .orderBy('id')
-    .limit(limit)
-    .offset(offset)
-    .execute()
-  const total = await pageTotal(rows, offset, () => select.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow())
-  return { items: rows.map(toSupplier), total, limit, offset }
+  return fetchPage(select, select.selectAll().orderBy('nome').orderBy('id'), query, toSupplier)
 }
 
 export async function getSupplier(db: PriceBasketDb, id: string): Promise<Supplier> {
