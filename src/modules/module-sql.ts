@@ -1,4 +1,4 @@
-import { sql, type SelectQueryBuilder } from 'kysely'
+import { sql, type ColumnType, type SelectQueryBuilder } from 'kysely'
 import { Conflict, sqlState, ValidationError } from '../errors.js'
 
 /** SQLSTATEs of constraint violations modules answer as 4xx (never a 500). */
@@ -57,6 +57,12 @@ export function requiredText(value: string, field: string): string {
 export function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>
 }
+
+/** Column types shared by module tables. `created_at` is set by the database only. */
+export type CreatedAt = ColumnType<Date, never, never>
+export type UpdatedAt = ColumnType<Date, never, Date | string>
+/** numeric columns: node-postgres returns them as strings, and they are written as strings, so no precision is lost. */
+export type Decimal = ColumnType<string, string, string>
 
 /** One page of a list: `items`, and `total` over all pages. */
 export interface Page<T> {

@@ -1,10 +1,7 @@
 import type { ColumnType, Generated, Kysely } from 'kysely'
+import type { CreatedAt, Decimal, UpdatedAt } from '../module-sql.js'
 import type { TenantDatabase } from '../../tenancy/tenant-schema.js'
 
-type CreatedAt = ColumnType<Date, never, never>
-type UpdatedAt = ColumnType<Date, never, Date | string>
-/** numeric columns: node-postgres returns them as strings, and they are written as strings, so no precision is lost. */
-type Decimal = ColumnType<string, string, string>
 
 /**
  * Kysely's view of the cp_* tables of tenant-migrations/modules/price-basket/ (a type alias:
