@@ -19,8 +19,8 @@ const users = {
 }
 const alpha = await h.provision({ name: 'Alpha Corp', slug: 'alpha', subdomain: 'alpha-web', adminEmail: users.alpha.email, adminPassword: users.alpha.password })
 const beta = await h.provision({ name: 'Beta', slug: 'beta', adminEmail: users.beta.email, adminPassword: users.beta.password })
-const gamma = await h.provision({ name: 'Gamma', slug: 'gamma', adminEmail: users.gamma.email, adminPassword: users.gamma.password })
-const delta = await h.provision({ name: 'Delta', slug: 'delta', adminEmail: users.delta.email, adminPassword: users.delta.password })
+await h.provision({ name: 'Gamma', slug: 'gamma', adminEmail: users.gamma.email, adminPassword: users.gamma.password })
+await h.provision({ name: 'Delta', slug: 'delta', adminEmail: users.delta.email, adminPassword: users.delta.password })
 
 const current = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/tenants/current', headers })
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
