@@ -147,15 +147,25 @@ export class OperationRunner {
    * claim, resolves with the current state without running anything.
    */
   execute(id: string): Promise<Operation> {
-    const inFlight = this.#running.get(id)
-    if (inFlight) return inFlight
-    const run = this.#execute(id).finally(() => this.#running.delete(id))
-    this.#running.set(id, run)
-    return run
+    return this.#start(id).finished
   }
 
-  async #execute(id: string): Promise<Operation> {
+  #start(id: string): { claimed: Promise<void>; finished: Promise<Operation> } {
+    const inFlight = this.#running.get(id)
+    if (inFlight) return { claimed: Promise.resolve(), finished: inFlight }
+    let signalClaimed!: () => void
+    const claimed = new Promise<void>((resolve) => (signalClaimed = resolve))
+    const run = this.#execute(id, signalClaimed).finally(() => {
+      signalClaimed()
+      this.#running.delete(id)
+    })
+    this.#running.set(id, run)
+    return { claimed, finished: run }
+  }
+
+  async #execute(id: string, onClaimed: () => void): Promise<Operation> {
     const claimed = await this.#claim(id)
+    onClaimed()
     if (!claimed) return toOperation(await this.get(id))
     const handler = this.#handlers.get(claimed.kind)
     if (!handler) {
@@ -199,13 +209,19 @@ export class OperationRunner {
   }
 
   /** Puts a failed (or abandoned) operation back to run from its recorded step. */
-  async retry(id: string): Promise<Operation> {
-    this.assertRetryable(await this.get(id))
-    return this.execute(id)
+  /**
+   * Resumes a failed or abandoned operation from its recorded step. Resolves once this
+   * replica has claimed it (so its state reads `running`), with the run's end as `finished`.
+   */
+  async retry(id: string): Promise<{ operation: Operation; finished: Promise<Operation> }> {
+    this.#assertRetryable(await this.get(id))
+    const { claimed, finished } = this.#start(id)
+    await claimed
+    return { operation: toOperation(await this.get(id)), finished }
   }
 
   /** Throws why an operation cannot be retried now, if it cannot. */
-  assertRetryable(row: OperationRow): void {
+  #assertRetryable(row: OperationRow): void {
     if (row.status === 'succeeded' || row.status === 'rolled_back') {
       throw new InvalidTransition(`operation ${row.id} is ${row.status}; there is nothing to retry`)
     }

@@ -62,13 +62,10 @@ export async function operationRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const id = (request.params as { id: string }).id
       const before = await operations.get(id)
-      operations.assertRetryable(before)
-      const run = operations.retry(id)
-      run.catch((error) => request.log.error({ err: error }, 'retried operation crashed'))
+      const { operation, finished } = await operations.retry(id)
+      finished.catch((error) => request.log.error({ err: error }, 'retried operation crashed'))
       await audit.record({ actorType: 'operator', actorId: request.principal?.id, actorEmail: request.principal?.email, ip: request.ip, tenantId: before.tenant_id, action: 'operation.retry', target: id, details: { kind: before.kind, step: before.step } })
-      // Give the claim a moment, so the reply already shows the operation running.
-      const settled = await Promise.race([run.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(resolve, 50))])
-      return reply.status(202).send({ operationId: id, operation: settled ?? toOperation(await operations.get(id)) })
+      return reply.status(202).send({ operationId: id, operation })
     }
   )
 
