@@ -81,7 +81,7 @@ export async function authRoutes(fastify: FastifyInstance): Promise<void> {
     },
     async (request, reply) => {
       await auth.revokeRefreshToken(request.body.refreshToken)
-      return reply.status(204).send()
+      return reply.status(204).send(null)
     }
   )
 

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { sql } from 'kysely'
 import { tenantOf } from '../plugins/tenant-resolver-plugin.js'

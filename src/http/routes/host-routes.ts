@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { requireSuperAdmin } from '../guards.js'
 import { ErrorSchema, errorResponses } from '../schemas/common-schemas.js'

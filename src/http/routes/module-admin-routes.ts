@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { OperationFailed } from '../../errors.js'
 import { toOperation } from '../../operations/operation-runner.js'

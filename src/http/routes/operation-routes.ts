@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { toOperation, type Operation } from '../../operations/operation-runner.js'
 import { requireSuperAdmin } from '../guards.js'

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { requireSuperAdmin } from '../guards.js'
 import { errorResponses, StringEnum } from '../schemas/common-schemas.js'

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { isConnectionFailure, sqlState, TenantDatabaseUnavailable } from '../../errors.js'

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox'
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox'
 
 export const ErrorSchema = Type.Object(
   { error: Type.String({ description: 'Machine-readable code, e.g. TenantNotFound' }), message: Type.String({ description: 'What happened and what to do' }) },

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static } from 'typebox'
 import { StringEnum } from './common-schemas.js'
 
 const RunMigrationsFields = Type.Object(

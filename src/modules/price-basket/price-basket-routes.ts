@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
+import { Type } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { tenantOf } from '../../http/plugins/tenant-resolver-plugin.js'
 import { ErrorSchema, errorResponses } from '../../http/schemas/common-schemas.js'

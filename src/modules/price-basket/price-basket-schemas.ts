@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from 'typebox'
 import { Pagination, StringEnum } from '../../http/schemas/common-schemas.js'
 import { quoteStatuses } from './price-basket-tables.js'
 import { Nullable } from '../../http/schemas/common-schemas.js'
