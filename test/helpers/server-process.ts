@@ -24,6 +24,8 @@ export interface StartServerOptions {
   timeoutMs?: number
   /** Inherit this process's environment under env (default true). */
   inheritEnv?: boolean
+  /** The checkout to run src/server.ts from (default: this one). */
+  cwd?: string
 }
 
 /** The environment a child needs to run node at all, without this process's tenantd settings. */
@@ -44,6 +46,7 @@ export async function startServerProcess(t: TapLike, options: StartServerOptions
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: { ...base, ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   })
   let stdout = ''
   let stderr = ''
@@ -76,8 +79,8 @@ export async function startServerProcess(t: TapLike, options: StartServerOptions
 }
 
 /** Runs `node --import tsx src/server.ts` expecting it to exit on its own; resolves with its output. */
-export async function runServerToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+export async function runServerToExit(env: Record<string, string>, timeoutMs = 20_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))
