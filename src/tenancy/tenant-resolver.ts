@@ -1,7 +1,9 @@
 import type { AuditLog } from '../audit/audit-log.js'
 import type { Principal } from '../auth/principal.js'
 import { CrossTenantAccessBlocked, TenantCanceled, TenantNotActive, TenantNotFound, TenantSuspended } from '../errors.js'
+import type { TenantStatus } from '../catalog/catalog-schema.js'
 import type { TenantDirectory, TenantRecord } from './tenant-directory.js'
+import type { TenantKeys } from './tenant-key-index.js'
 
 export interface ResolveInput {
   /** The Host header (may carry a port). */
@@ -13,9 +15,18 @@ export interface ResolveInput {
   path?: string
 }
 
+/** What a request names: where the key came from, and which kind of key it is. */
+export interface NamedTenant {
+  key: string
+  source: 'host' | 'header' | 'token'
+  /** subdomain: a Host under the base domain; domain: a Host that is a verified custom domain; key: slug, subdomain or id. */
+  via: 'subdomain' | 'domain' | 'key'
+}
+
 /**
- * Maps a request to its tenant: the Host subdomain under the base domain, else the
- * X-Tenant-ID header, else the token's tenant claim. A token bound to one tenant used on
+ * Maps a request to its tenant: the Host (a subdomain under the base domain, or a verified
+ * custom domain), else the X-Tenant-ID header, else the token's tenant claim. The control
+ * host (127.0.0.1, the bare base domain) names no tenant. A token bound to one tenant used on
  * another is refused (403 CrossTenantAccessBlocked) and audited. Only active tenants serve
  * traffic; the error says why the others do not.
  *
@@ -34,17 +45,49 @@ export class TenantResolver {
     this.#suffix = `.${baseDomain}`
   }
 
-  /** The tenant key a request names, without looking it up. */
-  tenantKey(input: Pick<ResolveInput, 'host' | 'tenantHeader' | 'principal'>): { key: string; source: 'host' | 'header' | 'token' } | undefined {
-    const hostname = input.host?.split(':')[0]?.toLowerCase()
-    if (hostname?.endsWith(this.#suffix)) {
-      const sub = hostname.slice(0, -this.#suffix.length)
-      if (sub && !sub.includes('.')) return { key: sub, source: 'host' }
+  /**
+   * The tenant key a request names, without looking it up: a Host under the base domain
+   * names a subdomain, a Host that is a verified custom domain names that domain; other
+   * hosts (the control host, unknown names) name nothing, and X-Tenant-ID or the token's
+   * claim decide.
+   */
+  tenantKey(input: Pick<ResolveInput, 'host' | 'tenantHeader' | 'principal'>): NamedTenant | undefined {
+    const hostname = hostnameOf(input.host)
+    if (hostname) {
+      if (hostname.endsWith(this.#suffix)) {
+        const sub = hostname.slice(0, -this.#suffix.length)
+        if (sub && !sub.includes('.')) return { key: sub, source: 'host', via: 'subdomain' }
+      } else if (this.directory.domainEntry(hostname)?.verified) {
+        return { key: hostname, source: 'host', via: 'domain' }
+      }
     }
     const header = input.tenantHeader?.trim()
-    if (header) return { key: header, source: 'header' }
-    if (input.principal?.tenantId) return { key: input.principal.tenantId, source: 'token' }
+    if (header) return { key: header, source: 'header', via: 'key' }
+    if (input.principal?.tenantId) return { key: input.principal.tenantId, source: 'token', via: 'key' }
     return undefined
+  }
+
+  /**
+   * Whether the edge should serve this address, from the in-memory index only (no catalog
+   * query): the tenant whose subdomain address or verified custom domain it is, with its
+   * status; undefined for anything else (unknown, pending domain, purged tenant, malformed).
+   *
+   * @example
+   *   resolver.addressOf('acme.example.com')   // { tenantId, slug: 'acme', status: 'active' }
+   */
+  addressOf(address: string): { tenantId: string; slug: string; status: TenantStatus } | undefined {
+    if (address.length === 0 || address.length > 254) return undefined
+    let name = address.toLowerCase()
+    if (name.endsWith('.')) name = name.slice(0, -1)
+    let keys: Readonly<TenantKeys> | undefined
+    if (name.endsWith(this.#suffix)) {
+      const sub = name.slice(0, -this.#suffix.length)
+      if (sub && !sub.includes('.')) keys = this.directory.keysBySubdomain(sub)
+    } else {
+      const entry = this.directory.domainEntry(name)
+      if (entry?.verified) keys = entry.tenant
+    }
+    return keys ? { tenantId: keys.id, slug: keys.slug, status: keys.status } : undefined
   }
 
   /**
@@ -56,7 +99,7 @@ export class TenantResolver {
   resolveFromCache(input: ResolveInput): TenantRecord | undefined {
     const named = this.tenantKey(input)
     if (!named) return undefined
-    const tenant = this.directory.peek(named.key)
+    const tenant = this.#peek(named)
     if (!tenant) return undefined
     const boundTo = input.principal?.tenantId
     if (boundTo && boundTo !== tenant.id) return undefined
@@ -68,8 +111,8 @@ export class TenantResolver {
   async resolve(input: ResolveInput): Promise<TenantRecord | undefined> {
     const named = this.tenantKey(input)
     if (!named) return undefined
-    const cached = this.directory.peek(named.key)
-    const tenant = cached === undefined ? await this.directory.find(named.key) : cached
+    // find() also for a known miss: it waits for a key reload in flight (a change just made) before saying no.
+    const tenant = this.#peek(named) ?? (await this.#find(named))
     if (!tenant) throw new TenantNotFound(shorten(named.key))
     const boundTo = input.principal?.tenantId
     if (boundTo && boundTo !== tenant.id) {
@@ -88,6 +131,27 @@ export class TenantResolver {
     assertServing(tenant)
     return tenant
   }
+
+  #peek(named: NamedTenant): TenantRecord | null | undefined {
+    if (named.via === 'subdomain') return this.directory.peekSubdomain(named.key)
+    if (named.via === 'domain') return this.directory.peekDomain(named.key)
+    return this.directory.peek(named.key)
+  }
+
+  #find(named: NamedTenant): Promise<TenantRecord | null> {
+    if (named.via === 'subdomain') return this.directory.findBySubdomain(named.key)
+    if (named.via === 'domain') return this.directory.findByDomain(named.key)
+    return this.directory.find(named.key)
+  }
+}
+
+/** The hostname of a Host header: lower case, without port or trailing dot. */
+function hostnameOf(host: string | undefined): string | undefined {
+  if (!host) return undefined
+  const colon = host.indexOf(':')
+  let hostname = (colon < 0 ? host : host.slice(0, colon)).toLowerCase()
+  if (hostname.charCodeAt(hostname.length - 1) === 46 /* . */) hostname = hostname.slice(0, -1)
+  return hostname || undefined
 }
 
 /** Throws the reason a tenant does not serve traffic, if it does not. */
