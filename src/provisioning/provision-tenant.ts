@@ -12,6 +12,7 @@ import { withTenantClient } from '../tenancy/tenant-connection.js'
 import { installModules } from '../modules/module-installer.js'
 import type { ModuleRegistry } from '../modules/module-registry.js'
 import type { TenantTemplates } from './tenant-template.js'
+import type { EdgeSync } from '../edge/edge-sync.js'
 
 /** What a provision operation carries (no plaintext secret: the admin password is already hashed). */
 export interface ProvisionParams {
@@ -31,6 +32,8 @@ export interface ProvisionDeps {
   modules: ModuleRegistry
   /** Clone new databases from the host's template; undefined: always template0 + migrations. */
   templates: TenantTemplates | undefined
+  /** Renders and applies the Caddyfile (the writeCaddyfile step). */
+  edge?: EdgeSync
 }
 
 /** A random 32-byte role password, URL-safe. */
@@ -41,7 +44,8 @@ export function generateRolePassword(): string {
 /**
  * The steps of provisioning, each idempotent ("already exists" SQLSTATEs count as done),
  * so a provision that crashed anywhere can be resumed from its recorded step:
- * createRole → createDatabase → migrateDatabase → createAdminUser → activateTenant.
+ * createRole → createDatabase → migrateDatabase → createAdminUser → installModules →
+ * activateTenant → writeCaddyfile.
  * Rollback drops the database and the role and frees the slug.
  */
 export function provisionHandler(deps: ProvisionDeps): OperationHandler<ProvisionParams> {
@@ -62,12 +66,14 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
           const password = deps.sealer.open(tenant.password_sealed)
           await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
             const role = escapeIdentifier(tenant.role_name)
-            const options = `LOGIN PASSWORD ${escapeLiteral(password)} CONNECTION LIMIT ${tenant.plan_max_connections} NOSUPERUSER NOCREATEDB NOCREATEROLE`
+            const options = `LOGIN PASSWORD ${escapeLiteral(password)} CONNECTION LIMIT ${tenant.plan_max_connections} NOCREATEDB NOCREATEROLE`
             try {
-              await client.query(`CREATE ROLE ${role} ${options}`)
+              await client.query(`CREATE ROLE ${role} ${options} NOSUPERUSER`)
             } catch (error) {
               if (sqlState(error) !== SqlState.duplicateObject) throw error
-              // Created by an earlier attempt: make sure it has this attempt's settings.
+              // Created by an earlier attempt (which crashed before recording it): make sure it
+              // has this attempt's settings. Not NOSUPERUSER: only a superuser may name that
+              // attribute in ALTER ROLE, and a CREATEROLE admin cannot have made it a superuser.
               await client.query(`ALTER ROLE ${role} ${options}`)
             }
             // A CREATEROLE (non-superuser) admin must be a member to create a database owned by it.
@@ -145,6 +151,17 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
             .where('id', '=', tenant.id)
             .where('status', 'in', ['provisioning', 'failed'])
             .execute()
+        },
+      },
+      {
+        // The tenant's address goes live at the edge now, not at the next change: render,
+        // validate, write and apply. A render Caddy refuses fails the step (the good file
+        // keeps serving); Caddy being down does not: the syncer retries the reload on its own.
+        name: 'writeCaddyfile',
+        async run(context) {
+          if (!deps.edge) return
+          const result = await deps.edge.syncNow()
+          context.log.debug({ generation: result.generation, applied: result.applied }, 'edge synced')
         },
       },
     ],

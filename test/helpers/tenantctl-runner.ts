@@ -19,9 +19,9 @@ export interface TenantctlRunner {
   run(args: string[], env?: Record<string, string>): Promise<Run>
 }
 
-/** The harness's app listening on a real port, and a way to run the real tenantctl against it. */
+/** The harness's app listening on a real port (a random one unless the test already listens), and a way to run the real tenantctl against it. */
 export async function tenantctlAgainst(h: Harness, t: { teardown(fn: () => unknown): void }): Promise<TenantctlRunner> {
-  await h.app.listen({ port: 0, host: '127.0.0.1' })
+  if (!h.app.server.listening) await h.app.listen({ port: 0, host: '127.0.0.1' })
   const url = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
   const configDir = await mkdtemp(path.join(tmpdir(), 'tenantctl-e2e-'))
   t.teardown(() => rm(configDir, { recursive: true, force: true }))
