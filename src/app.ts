@@ -12,11 +12,16 @@ import { authRoutes } from './http/routes/auth-routes.js'
 import { healthRoutes } from './http/routes/health-routes.js'
 import { hostRoutes } from './http/routes/host-routes.js'
 import { migrationRoutes } from './http/routes/migration-routes.js'
+import { caddyAskRoutes } from './http/routes/caddy-ask-routes.js'
+import { edgeRoutes } from './http/routes/edge-routes.js'
+import { domainRoutes } from './http/routes/domain-routes.js'
+import { tenantUpdateRoutes } from './http/routes/tenant-update-routes.js'
 import { moduleAdminRoutes } from './http/routes/module-admin-routes.js'
 import { operationRoutes } from './http/routes/operation-routes.js'
 import { operatorRoutes } from './http/routes/operator-routes.js'
 import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
 import { userRoutes } from './http/routes/user-routes.js'
+import { backupRoutes } from './http/routes/backup-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
 import { ValidationError } from './errors.js'
@@ -37,7 +42,8 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   const app = Fastify({
     loggerInstance: tenantd.log,
     bodyLimit: options.bodyLimit ?? 1_048_576,
-    trustProxy: '127.0.0.1',
+    // X-Forwarded-* count only from these peers (TENANTD_TRUSTED_PROXIES), e.g. Caddy.
+    trustProxy: tenantd.config.trustedProxies,
     routerOptions: { maxParamLength: 200 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, allowUnionTypes: true } },
     // Malformed URLs and over-long parameters never reach the error handler: answer them alike.
@@ -70,6 +76,9 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
         { name: 'auth', description: 'Operators and tenant users' },
         { name: 'tenant', description: 'Tenant-scoped routes' },
         { name: 'health', description: 'Liveness and readiness' },
+        { name: 'domains', description: 'Custom domains of tenants, and the on-demand TLS check' },
+        { name: 'edge', description: 'The Caddyfile tenantd renders, and Caddy' },
+        { name: 'backups', description: 'Encrypted, verified backups of tenant databases, and restore' },
       ],
     },
   })
@@ -88,6 +97,11 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(hostRoutes)
   await app.register(moduleAdminRoutes)
   await app.register(migrationRoutes)
+  await app.register(tenantUpdateRoutes)
+  await app.register(domainRoutes)
+  await app.register(caddyAskRoutes)
+  await app.register(edgeRoutes)
+  await app.register(backupRoutes)
   await app.register(moduleRoutesPlugin)
   return app as unknown as FastifyInstance
 }

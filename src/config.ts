@@ -1,5 +1,8 @@
+import { isIP } from 'node:net'
 import path from 'node:path'
+import { defaultTemplatePath, type EdgeConfig } from './edge/edge-config.js'
 import { tenantMigrationsDir } from './migrations/tenant-migrator.js'
+import type { BackupStorageConfig } from './backups/backup-storage.js'
 
 /**
  * tenantd's configuration, read once from the environment (see API.md "Configuration").
@@ -47,6 +50,14 @@ export interface Config {
   tenantMigrationsDir: string
   /** Where pg_dump, pg_restore and psql live. */
   pgBinDir: string | undefined
+  /** Peers whose X-Forwarded-* headers are believed, and the only ones the Caddy ask endpoint answers (IPs or CIDRs). */
+  trustedProxies: string[]
+  /** host:port that domain verification connects to (with Host: <domain>) instead of resolving the domain in DNS. */
+  domainVerifyAddress: string | undefined
+  /** The edge (Caddy): how and where the rendered Caddyfile goes. */
+  edge: EdgeConfig
+  /** Where backup files go (TENANTD_BACKUP_STORAGE and TENANTD_BACKUP_S3_*). */
+  backupStorage: BackupStorageConfig
 }
 
 export class ConfigError extends Error {
@@ -80,6 +91,115 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 function text(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim()
   return raw === undefined || raw === '' ? undefined : raw
+}
+
+/** TENANTD_TRUSTED_PROXIES: comma-separated IPs or CIDRs (e.g. 127.0.0.1,::1,10.0.0.0/8). */
+function trustedProxies(env: NodeJS.ProcessEnv): string[] {
+  const name = 'TENANTD_TRUSTED_PROXIES'
+  const raw = text(env, name) ?? '127.0.0.1,::1'
+  return raw.split(',').map((item) => {
+    const entry = item.trim()
+    const [address, bits, extra] = entry.split('/')
+    const family = isIP(address ?? '')
+    const max = family === 6 ? 128 : 32
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= max)
+    if (!family || !validBits || extra !== undefined) {
+      throw new ConfigError(name, `"${entry}" is not an IP address or CIDR; give a comma-separated list such as 127.0.0.1,::1,10.0.0.0/8`)
+    }
+    return entry
+  })
+}
+
+/** A host:port such as 127.0.0.1:8080 or [::1]:8080. */
+function hostPort(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = text(env, name)
+  if (raw === undefined) return undefined
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw)
+  if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535) {
+    throw new ConfigError(name, `must be host:port such as 127.0.0.1:5000, got "${raw.length > 60 ? `${raw.slice(0, 57)}...` : raw}"`)
+  }
+  return raw
+}
+
+function oneOf<T extends string>(env: NodeJS.ProcessEnv, name: string, values: readonly T[], fallback: T): T {
+  const raw = text(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${raw.slice(0, 40)}"`)
+  return raw as T
+}
+
+/** TENANTD_EDGE_UPSTREAM: one host:port, or several (replicas) separated by commas. */
+function upstreams(env: NodeJS.ProcessEnv): string[] | undefined {
+  const raw = text(env, 'TENANTD_EDGE_UPSTREAM')
+  if (raw === undefined) return undefined
+  return raw.split(',').map((item) => hostPort({ TENANTD_EDGE_UPSTREAM: item.trim() }, 'TENANTD_EDGE_UPSTREAM')!)
+}
+
+/** TENANTD_CADDY* and TENANTD_EDGE_*: see README "The edge (Caddy)". */
+function edgeConfig(env: NodeJS.ProcessEnv, host: string, port: number, dataDir: string, baseDomain: string): EdgeConfig {
+  const upstreamHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host
+  const httpPort = text(env, 'TENANTD_EDGE_HTTP_PORT') === undefined ? undefined : int(env, 'TENANTD_EDGE_HTTP_PORT', 0, 1, 65535)
+  const controlHost = (text(env, 'TENANTD_EDGE_CONTROL_HOST') ?? baseDomain).toLowerCase()
+  if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(controlHost)) throw new ConfigError('TENANTD_EDGE_CONTROL_HOST', `must be a host name such as admin.example.com, got "${controlHost.slice(0, 60)}"`)
+  return {
+    apply: oneOf(env, 'TENANTD_CADDY', ['off', 'reload', 'admin-api'] as const, 'off'),
+    mode: oneOf(env, 'TENANTD_EDGE_MODE', ['blocks', 'on-demand'] as const, 'blocks'),
+    file: path.resolve(text(env, 'TENANTD_CADDYFILE') ?? path.join(dataDir, 'Caddyfile')),
+    template: path.resolve(text(env, 'TENANTD_CADDY_TEMPLATE') ?? defaultTemplatePath),
+    caddyBin: text(env, 'TENANTD_CADDY_BIN') ?? 'caddy',
+    caddyAdmin: hostPort(env, 'TENANTD_CADDY_ADMIN') ?? 'localhost:2019',
+    baseDomain,
+    controlHost,
+    upstreams: upstreams(env) ?? [`${upstreamHost}:${port}`],
+    tls: bool(env, 'TENANTD_EDGE_TLS', true),
+    httpPort,
+  }
+}
+
+/**
+ * TENANTD_BACKUP_STORAGE: `file:///dir` (or an absolute path) or `s3://bucket[/prefix]`, with
+ * TENANTD_BACKUP_S3_{ENDPOINT,REGION,ACCESS_KEY_ID,SECRET_ACCESS_KEY,FORCE_PATH_STYLE}.
+ * Default: the directory backups/ in the data dir.
+ */
+function backupStorage(env: NodeJS.ProcessEnv, dataDir: string): BackupStorageConfig {
+  const name = 'TENANTD_BACKUP_STORAGE'
+  const raw = text(env, name)
+  if (raw === undefined) return { kind: 'file', directory: path.join(dataDir, 'backups') }
+  if (raw.startsWith('s3://')) {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9!_.*'()\/-]*))?$/.exec(raw)
+    if (!match) throw new ConfigError(name, `must be s3://bucket or s3://bucket/prefix with a valid bucket name, got "${raw.slice(0, 80)}"`)
+    const endpoint = text(env, 'TENANTD_BACKUP_S3_ENDPOINT')
+    if (endpoint !== undefined) {
+      let url: URL | undefined
+      try {
+        url = new URL(endpoint)
+      } catch {}
+      if (!url || !/^https?:$/.test(url.protocol) || url.username || url.password) {
+        throw new ConfigError('TENANTD_BACKUP_S3_ENDPOINT', 'must be an http:// or https:// URL without credentials, e.g. http://127.0.0.1:9000')
+      }
+    }
+    const accessKeyId = text(env, 'TENANTD_BACKUP_S3_ACCESS_KEY_ID')
+    const secretAccessKey = text(env, 'TENANTD_BACKUP_S3_SECRET_ACCESS_KEY')
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      throw new ConfigError(accessKeyId === undefined ? 'TENANTD_BACKUP_S3_ACCESS_KEY_ID' : 'TENANTD_BACKUP_S3_SECRET_ACCESS_KEY', 'give both TENANTD_BACKUP_S3_ACCESS_KEY_ID and TENANTD_BACKUP_S3_SECRET_ACCESS_KEY, or neither (AWS default credentials)')
+    }
+    const region = text(env, 'TENANTD_BACKUP_S3_REGION') ?? 'us-east-1'
+    if (!/^[a-z0-9-]{2,40}$/.test(region)) throw new ConfigError('TENANTD_BACKUP_S3_REGION', `must be a region name such as eu-west-1, got "${region.slice(0, 40)}"`)
+    return {
+      kind: 's3',
+      bucket: match[1]!,
+      prefix: (match[2] ?? '').replace(/^\/+|\/+$/g, ''),
+      endpoint,
+      region,
+      accessKeyId,
+      secretAccessKey,
+      // Self-hosted S3 (MinIO, s3rver) usually has no per-bucket DNS names.
+      forcePathStyle: bool(env, 'TENANTD_BACKUP_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+    }
+  }
+  const directory = raw.startsWith('file://') ? raw.slice('file://'.length) : raw
+  if (!path.isAbsolute(directory)) throw new ConfigError(name, `must be file:///absolute/dir, an absolute path or s3://bucket/prefix, got "${raw.slice(0, 80)}"`)
+  return { kind: 'file', directory: path.resolve(directory) }
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -143,5 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     provisionFromTemplate: bool(env, 'TENANTD_PROVISION_TEMPLATE', true),
     tenantMigrationsDir: path.resolve(text(env, 'TENANTD_TENANT_MIGRATIONS_DIR') ?? tenantMigrationsDir),
     pgBinDir: text(env, 'TENANTD_PG_BIN_DIR'),
+    trustedProxies: trustedProxies(env),
+    domainVerifyAddress: hostPort(env, 'TENANTD_DOMAIN_VERIFY_ADDRESS'),
+    edge: edgeConfig(env, host, int(env, 'PORT', 5000, 0, 65535), path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd'), baseDomain),
+    backupStorage: backupStorage(env, path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd')),
   }
 }

@@ -79,6 +79,13 @@ export const PoolExhausted = defineError(
   'Too many tenant connections are busy right now; retry shortly.',
   503
 )
+export const DomainTaken = defineError('DomainTaken', '%s', 409)
+export const DomainNotFound = defineError(
+  'DomainNotFound',
+  'Tenant "%s" has no domain "%s". List its domains with `tenantctl domains list %s`.',
+  404
+)
+export const DomainNotVerified = defineError('DomainNotVerified', '%s', 422)
 
 /** SQLSTATEs tenantd treats specially (never match on message text). */
 export const SqlState = {
@@ -117,3 +124,16 @@ export function isConnectionFailure(error: unknown): boolean {
     code === SqlState.invalidPassword
   )
 }
+/** The Caddyfile template or Caddy refused a render; the good file keeps serving. */
+export const EdgeRenderRefused = defineError('EdgeRenderRefused', '%s', 422)
+export const BackupNotFound = defineError(
+  'BackupNotFound',
+  'Tenant "%s" has no backup "%s". List its backups with `tenantctl backup list %s`.',
+  404
+)
+/** The catalog knows the backup but its file is gone from storage. */
+export const BackupFileMissing = defineError('BackupFileMissing', '%s', 404)
+/** Not verified, failed, pruned, or still running: never offered for restore. */
+export const BackupNotRestorable = defineError('BackupNotRestorable', '%s', 409)
+/** The backup holds migrations this tenantd's tenant-migrations/ does not have. */
+export const BackupNewerThanCode = defineError('BackupNewerThanCode', '%s', 409)

@@ -7,6 +7,7 @@ import { migrateCatalog } from './catalog/control-migrator.js'
 import type { Config } from './config.js'
 import { startEmbeddedDefaults } from './embedded/embedded-bootstrap.js'
 import type { EmbeddedCluster } from './embedded/embedded-cluster.js'
+import type { DataDirLock } from './embedded/data-dir-lock.js'
 import { HostRegistry } from './hosts/host-registry.js'
 import { builtinModules } from './modules/builtin-modules.js'
 import { installModulesHandler, uninstallModuleHandler } from './modules/module-installer.js'
@@ -20,9 +21,16 @@ import { Provisioner } from './provisioning/provisioner.js'
 import { TenantTemplates } from './provisioning/tenant-template.js'
 import { SecretSealer } from './secrets/secret-sealer.js'
 import { TenantDirectory } from './tenancy/tenant-directory.js'
+import { DomainService } from './domains/domain-service.js'
+import { EdgeSync } from './edge/edge-sync.js'
 import { deleteTenantHandler, TenantLifecycle } from './tenancy/tenant-lifecycle.js'
 import { TenantPoolCache } from './tenancy/tenant-pool-cache.js'
 import { tenantClientConfig } from './tenancy/tenant-connection.js'
+import { backupHandler } from './backups/backup-operation.js'
+import { BackupRecords } from './backups/backup-records.js'
+import { BackupService } from './backups/backup-service.js'
+import { BackupTargets } from './backups/backup-targets.js'
+import { restoreHandler } from './backups/restore-operation.js'
 
 /** Every long-lived part of a running tenantd, wired together. Routes only call into these. */
 export interface Tenantd {
@@ -43,8 +51,16 @@ export interface Tenantd {
   modules: ModuleRegistry
   moduleService: ModuleService
   migrations: FleetMigrator
+  /** Custom domains of tenants (add, verify, remove). */
+  domains: DomainService
+  /** The Caddyfile renderer and Caddy reloader. */
+  edge: EdgeSync
+  /** Backups of tenant databases: back up, list, verify, restore. */
+  backups: BackupService
   /** Set in embedded mode. */
   embedded: EmbeddedCluster | undefined
+  /** Embedded mode: this process's hold on the data dir (tell it where we serve). */
+  dataDirLock: DataDirLock | undefined
   /** Shuts down in order: operations, listeners, pools, catalog, embedded server. */
   close(): Promise<void>
 }
@@ -64,6 +80,7 @@ export interface StartOptions {
  */
 export async function startTenantd(config: Config, log: Logger, options: StartOptions = {}): Promise<Tenantd> {
   let embedded: EmbeddedCluster | undefined
+  let dataDirLock: DataDirLock | undefined
   let catalogUrl = config.databaseUrl
   let masterKey = config.masterKey
   let jwtSecret = config.jwtSecret
@@ -71,6 +88,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
   if (catalogUrl === undefined) {
     const defaults = await startEmbeddedDefaults(config.dataDir, log, masterKey)
     embedded = defaults.cluster
+    dataDirLock = defaults.lock
     catalogUrl = defaults.catalogUrl
     masterKey = defaults.masterKey
     jwtSecret ??= defaults.jwtSecret
@@ -110,6 +128,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     })
 
     const audit = new AuditLog(catalog.db, log)
+    const edge = new EdgeSync({ catalog: catalog.db, catalogUrl, audit, log: log.child({ component: 'edge' }), config: config.edge })
     const operations = new OperationRunner(catalog.db, log, {
       staleMs: config.operationStaleMs,
       heartbeatMs: Math.max(100, Math.min(5_000, Math.floor(config.operationStaleMs / 4))),
@@ -132,8 +151,16 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
         modules,
         migrationsDir: config.tenantMigrationsDir,
         templates: config.provisionFromTemplate ? new TenantTemplates(hosts, config.tenantMigrationsDir, log) : undefined,
+        edge,
       }))
     operations.register(deleteTenantHandler({ catalog: catalog.db, tenants, hosts, operations, onPurged: (id) => pools.evict(id) }))
+    const backupTargets = new BackupTargets(config.backupStorage)
+    closers.push(async () => backupTargets.close())
+    const backupRecords = new BackupRecords(catalog.db)
+    const backupDeps = { catalog: catalog.db, tenants, hosts, sealer, audit, records: backupRecords, targets: backupTargets, pgBinDir: config.pgBinDir, migrationsDir: config.tenantMigrationsDir }
+    operations.register(backupHandler(backupDeps))
+    operations.register(restoreHandler({ ...backupDeps, evictPools: (id) => pools.evict(id) }))
+    const backups = new BackupService({ ...backupDeps, operations })
     closers.push(() => operations.stop())
 
     const first = await ensureFirstSuperAdmin(catalog.db, config)
@@ -149,6 +176,9 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
 
     const auth = new AuthService({ catalog: catalog.db, tenants, pools, audit, config, log })
     const operators = new OperatorService(catalog.db, tenants)
+    const domains = new DomainService({ catalog: catalog.db, tenants, baseDomain: config.baseDomain, verifyAddress: config.domainVerifyAddress })
+    await edge.start()
+    closers.push(() => edge.close())
     operations.start()
 
     return {
@@ -169,17 +199,23 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       modules,
       moduleService,
       migrations,
+      domains,
+      edge,
+      backups,
       embedded,
+      dataDirLock,
       async close() {
         for (const close of closers.reverse()) {
           await close().catch((error) => log.warn({ err: error }, 'error during shutdown'))
         }
         if (embedded) await embedded.stop()
+        await dataDirLock?.release()
       },
     }
   } catch (error) {
     for (const close of closers.reverse()) await close().catch(() => {})
     if (embedded) await embedded.stop().catch(() => {})
+    await dataDirLock?.release()
     throw error
   }
 }

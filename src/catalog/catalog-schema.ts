@@ -15,8 +15,13 @@ export interface CatalogDatabase {
   login_attempts: LoginAttemptTable
   audit_logs: AuditLogTable
   tenant_modules: TenantModuleTable
+  tenant_domains: TenantDomainTable
+  edge_generation: EdgeGenerationTable
+  edge_state: EdgeStateTable
   migration_runs: MigrationRunTable
   migration_run_tenants: MigrationRunTenantTable
+  backups: BackupTable
+  backup_restores: BackupRestoreTable
 }
 
 export interface TenantModuleTable {
@@ -186,3 +191,83 @@ export interface MigrationRunTenantTable {
 
 export type MigrationRunRow = Selectable<MigrationRunTable>
 export type MigrationRunTenantRow = Selectable<MigrationRunTenantTable>
+
+export type TenantDomainStatus = 'pending' | 'verified'
+
+/** A tenant's custom domain (control-migrations/0004). */
+export interface TenantDomainTable {
+  id: Generated<string>
+  tenant_id: string
+  domain: string
+  status: Generated<TenantDomainStatus>
+  verification_token: string
+  verified_at: NullableTimestamp
+  last_checked_at: NullableTimestamp
+  last_error: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export type TenantDomainRow = Selectable<TenantDomainTable>
+
+/** The routing generation: bumped by triggers in the transaction of every routing change. */
+export interface EdgeGenerationTable {
+  id: Generated<boolean>
+  generation: Generated<string | number>
+}
+
+/** What the edge syncer last rendered and applied (one row). */
+export interface EdgeStateTable {
+  id: Generated<boolean>
+  rendered_generation: Generated<string | number>
+  applied_generation: Generated<string | number>
+  file_sha256: string | null
+  reloads: Generated<string | number>
+  last_render_at: Date | null
+  last_reload_at: Date | null
+  last_error: string | null
+  last_error_at: Date | null
+  updated_at: Generated<Date>
+}
+export type EdgeStateRow = Selectable<EdgeStateTable>
+
+export type BackupState = 'running' | 'completed' | 'verified' | 'failed' | 'pruned'
+
+/** One backup file of one tenant database (control-migrations/0006). */
+export interface BackupTable {
+  id: Generated<string>
+  tenant_id: string
+  operation_id: string | null
+  host_id: string
+  database_name: string
+  state: Generated<BackupState>
+  storage_target: string
+  storage_key: string
+  size_bytes: ColumnType<string | null, number | null | undefined, number | null>
+  sha256: string | null
+  dump_bytes: ColumnType<string | null, number | null | undefined, number | null>
+  server_version: string | null
+  pg_dump_version: string | null
+  tenantd_version: string
+  row_counts: ColumnType<Record<string, number> | null, string | null | undefined, string | null>
+  migrations: ColumnType<Array<{ scope: string; name: string }> | null, string | null | undefined, string | null>
+  error: string | null
+  created_by: string | null
+  created_at: Timestamp
+  completed_at: NullableTimestamp
+  verified_at: NullableTimestamp
+}
+export type BackupRow = Selectable<BackupTable>
+
+/** A restore that swapped a database in; the previous one is kept for undo. */
+export interface BackupRestoreTable {
+  id: Generated<string>
+  tenant_id: string
+  backup_id: string
+  operation_id: string | null
+  database_name: string
+  previous_database: string
+  restored_at: Timestamp
+  previous_dropped_at: NullableTimestamp
+}
+export type BackupRestoreRow = Selectable<BackupRestoreTable>

@@ -96,3 +96,54 @@ export interface Page<T> {
   limit?: number
   offset?: number
 }
+
+/** A tenant's custom domain (GET /api/admin/tenants/:id/domains). */
+export interface TenantDomain {
+  domain: string
+  status: 'pending' | 'verified'
+  verifiedAt: string | null
+  lastCheckedAt: string | null
+  lastError: string | null
+  createdAt: string
+  verification: { url: string; path: string; expectedBody: string }
+}
+
+/** GET /api/admin/edge. */
+export interface EdgeStatus {
+  apply: 'off' | 'reload' | 'admin-api'
+  mode: 'blocks' | 'on-demand'
+  file: string
+  template: string
+  caddy: { found: boolean; version: string | null; admin: string; reloads: 'on' | 'off' }
+  generation: { current: number; rendered: number; applied: number }
+  upToDate: boolean
+  reloads: number
+  addresses: number | null
+  lastRenderAt: string | null
+  lastReloadAt: string | null
+  lastError: string | null
+  lastErrorAt: string | null
+}
+
+/** A backup of a tenant database (GET /api/admin/tenants/:id/backups). */
+export interface Backup {
+  id: string
+  tenantId: string
+  state: 'running' | 'completed' | 'verified' | 'failed' | 'pruned'
+  database: string
+  storageTarget: string
+  storageKey: string
+  sizeBytes: number | null
+  sha256: string | null
+  dumpBytes: number | null
+  serverVersion: string | null
+  pgDumpVersion: string | null
+  tenantdVersion: string
+  rowCounts: Record<string, number> | null
+  migrations: Array<{ scope: string; name: string }> | null
+  error: string | null
+  operationId: string | null
+  createdAt: string
+  completedAt: string | null
+  verifiedAt: string | null
+}

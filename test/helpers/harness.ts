@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.js'
@@ -54,6 +57,8 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
   const catalogDb = `catalog_${Math.random().toString(36).slice(2, 8)}`
   await cluster.query(`CREATE DATABASE ${catalogDb} OWNER ${admin.user}`)
   const superAdmin = { email: 'root@tenantd.test', password: 'root-password-1' }
+  const edgeDir = await mkdtemp(path.join(tmpdir(), 'tenantd-edge-'))
+  t.teardown(() => rm(edgeDir, { recursive: true, force: true }))
   const env: Record<string, string> = {
     DATABASE_URL: cluster.url(catalogDb, admin.user, admin.password),
     TENANTD_MASTER_KEY: SecretSealer.generateKeyring('test1'),
@@ -64,6 +69,9 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     TENANTD_AUTH_RATE_LIMIT: '1000',
     LOG_LEVEL: 'info',
     TENANTD_OPERATION_STALE_MS: '2000',
+    // Each harness renders its own Caddyfile (never one in the checkout); no Caddy to reload.
+    TENANTD_CADDY: 'off',
+    TENANTD_CADDYFILE: path.join(edgeDir, 'Caddyfile'),
     ...options.env,
   }
   const config = loadConfig(env)

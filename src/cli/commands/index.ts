@@ -11,6 +11,10 @@ import { create } from './tenant-create.js'
 import { tenantLifecycle } from './tenant-lifecycle.js'
 import { tenantQueries } from './tenant-queries.js'
 import { usersGroup } from './user-commands.js'
+import { edgeGroup } from './edge-commands.js'
+import { domainsGroup } from './domain-commands.js'
+import { update } from './tenant-update.js'
+import { backupGroup, restore } from './backup-commands.js'
 
 /**
  * Every tenantctl command, in the order `--help` lists them. A new command group
@@ -22,10 +26,15 @@ export const commands: CommandEntry[] = [
   ...tenantQueries,
   stats,
   ...tenantLifecycle,
+  update,
   opsGroup,
   hostsGroup,
   modulesGroup,
+  domainsGroup,
+  edgeGroup,
   migrateGroup,
+  backupGroup,
+  restore,
   usersGroup,
   operatorsGroup,
   audit,

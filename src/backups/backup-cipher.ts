@@ -1,0 +1,234 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { Transform, type TransformCallback } from 'node:stream'
+import type { SecretSealer } from '../secrets/secret-sealer.js'
+
+/**
+ * The backup file format (docs/decisions.md "Backups"):
+ *
+ *   "TNDBAK" 0x00 0x01 | uint32 BE header length | header JSON | record 0 | record 1 | ...
+ *
+ * The header names the tenant and the backup, and carries the backup's random data key
+ * sealed by the master keyring, so a file can be restored with the keyring alone (the
+ * catalog row is not needed to read it). Each record is up to `chunkSize` bytes of the
+ * pg_dump output, AES-256-GCM encrypted with its own nonce (7-byte random prefix, 4-byte
+ * counter, 1-byte "final" flag) and the SHA-256 of the header as associated data. So: a
+ * flipped bit fails that record's tag; records cannot be reordered (counter) or dropped at
+ * the end (only the last record is sealed as final); and a header edited to name another
+ * tenant no longer matches any record.
+ */
+const magic = Buffer.from('TNDBAK\x00\x01', 'latin1')
+const prefixLength = magic.length + 4
+/** Larger headers are not ours: refuse before buffering them. */
+const maxHeaderLength = 64 * 1024
+const tagLength = 16
+/** 64 KiB records: small enough to stream, large enough that the 16-byte tags cost 0.02 %. */
+export const defaultChunkSize = 64 * 1024
+
+export interface BackupFileHeader {
+  format: 'tenantd-backup'
+  version: 1
+  tenantId: string
+  backupId: string
+  cipher: 'aes-256-gcm'
+  chunkSize: number
+  /** 7 random bytes, base64. */
+  noncePrefix: string
+  /** The data key, sealed by the keyring (`v1:<kid>:...`). */
+  sealedKey: string
+  createdAt: string
+}
+
+/** Which backup a file must be: a file naming another tenant or backup is refused. */
+export interface BackupIdentity {
+  tenantId: string
+  backupId: string
+}
+
+/** A backup file that is damaged, truncated, foreign or unreadable with this keyring. */
+export class BackupFileError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'BackupFileError'
+  }
+}
+
+function nonce(prefix: Buffer, counter: number, final: boolean): Buffer {
+  const iv = Buffer.alloc(12)
+  prefix.copy(iv, 0)
+  iv.writeUInt32BE(counter, 7)
+  iv[11] = final ? 1 : 0
+  return iv
+}
+
+/** Collects incoming buffers and hands out exact-size slices without copying more than needed. */
+class ByteQueue {
+  #parts: Buffer[] = []
+  length = 0
+
+  push(chunk: Buffer): void {
+    this.#parts.push(chunk)
+    this.length += chunk.length
+  }
+
+  take(n: number): Buffer {
+    const all = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.length)
+    const head = all.subarray(0, n)
+    const rest = all.subarray(n)
+    this.#parts = rest.length ? [rest] : []
+    this.length = rest.length
+    return head
+  }
+}
+
+/**
+ * Encrypts a pg_dump stream into the backup file format with a fresh data key.
+ *
+ * @example
+ *   const encrypt = createBackupEncryptor(sealer, { tenantId, backupId })
+ *   await pipeline(dump.stdout, encrypt, hash, storageWriter)
+ */
+export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIdentity, chunkSize = defaultChunkSize): Transform {
+  const key = randomBytes(32)
+  const prefix = randomBytes(7)
+  const header: BackupFileHeader = {
+    format: 'tenantd-backup',
+    version: 1,
+    tenantId: identity.tenantId,
+    backupId: identity.backupId,
+    cipher: 'aes-256-gcm',
+    chunkSize,
+    noncePrefix: prefix.toString('base64'),
+    sealedKey: sealer.seal(key.toString('base64')),
+    createdAt: new Date().toISOString(),
+  }
+  const headerBytes = encodeHeader(header)
+  const aad = createHash('sha256').update(headerBytes).digest()
+  const queue = new ByteQueue()
+  let counter = 0
+  const seal = (plain: Buffer, final: boolean): Buffer => {
+    const cipher = createCipheriv('aes-256-gcm', key, nonce(prefix, counter++, final))
+    cipher.setAAD(aad)
+    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
+  }
+  return new Transform({
+    construct(callback) {
+      this.push(headerBytes)
+      callback()
+    },
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      queue.push(chunk)
+      // Keep the last (possibly partial) chunk back: only at the end do we know it is final.
+      while (queue.length > chunkSize) this.push(seal(queue.take(chunkSize), false))
+      callback()
+    },
+    flush(callback: TransformCallback) {
+      this.push(seal(queue.take(queue.length), true))
+      key.fill(0)
+      callback()
+    },
+  })
+}
+
+function encodeHeader(header: BackupFileHeader): Buffer {
+  const json = Buffer.from(JSON.stringify(header), 'utf8')
+  const length = Buffer.alloc(4)
+  length.writeUInt32BE(json.length)
+  return Buffer.concat([magic, length, json])
+}
+
+/**
+ * Decrypts and authenticates a backup file stream back into the pg_dump output. Errors
+ * (BackupFileError) name what is wrong: not a backup file, another tenant's or backup's
+ * file, a key not in the keyring, a record that fails authentication, a truncated file.
+ *
+ * @example
+ *   await pipeline(storage.read(key), createBackupDecryptor(sealer, { tenantId, backupId }), restore.stdin)
+ */
+export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIdentity): Transform {
+  const queue = new ByteQueue()
+  let state: { key: Buffer; prefix: Buffer; aad: Buffer; recordSize: number } | undefined
+  let counter = 0
+  const open = (record: Buffer, final: boolean): Buffer => {
+    const { key, prefix, aad } = state!
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, counter, final))
+      decipher.setAAD(aad)
+      decipher.setAuthTag(record.subarray(record.length - tagLength))
+      const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - tagLength)), decipher.final()])
+      counter++
+      return plain
+    } catch (cause) {
+      throw new BackupFileError(
+        final
+          ? `record ${counter}, the last one, failed authentication as the final record: the file is truncated or altered`
+          : `record ${counter} failed authentication: the file was altered (a flipped bit or a spliced file)`,
+        { cause }
+      )
+    }
+  }
+  const readHeader = (): boolean => {
+    if (queue.length < prefixLength) return false
+    const head = queue.take(prefixLength)
+    if (!head.subarray(0, magic.length).equals(magic)) throw new BackupFileError('not a tenantd backup file (wrong magic bytes)')
+    const length = head.readUInt32BE(magic.length)
+    if (length > maxHeaderLength) throw new BackupFileError('not a tenantd backup file (header too large)')
+    if (queue.length < length) {
+      // Put the prefix back and wait for more bytes.
+      const rest = queue.take(queue.length)
+      queue.push(Buffer.concat([head, rest]))
+      return false
+    }
+    const json = queue.take(length)
+    let header: BackupFileHeader
+    try {
+      header = JSON.parse(json.toString('utf8')) as BackupFileHeader
+    } catch (cause) {
+      throw new BackupFileError('the backup file header is not readable JSON: the file is damaged', { cause })
+    }
+    if (header.format !== 'tenantd-backup' || header.version !== 1 || header.cipher !== 'aes-256-gcm') {
+      throw new BackupFileError(`unsupported backup file format ${String(header.format)} v${String(header.version)}`)
+    }
+    if (header.tenantId !== expected.tenantId || header.backupId !== expected.backupId) {
+      throw new BackupFileError(
+        `the file is backup ${String(header.backupId)} of tenant ${String(header.tenantId)}, not backup ${expected.backupId} of tenant ${expected.tenantId}: it was swapped or misplaced`
+      )
+    }
+    const chunkSize = Number(header.chunkSize)
+    if (!Number.isInteger(chunkSize) || chunkSize < 1024 || chunkSize > 16 * 1024 * 1024) throw new BackupFileError('the backup file header has an invalid chunk size')
+    let key: Buffer
+    try {
+      key = Buffer.from(sealer.open(header.sealedKey), 'base64')
+    } catch (cause) {
+      throw new BackupFileError(`the data key cannot be opened: ${(cause as Error).message}`, { cause })
+    }
+    const prefix = Buffer.from(header.noncePrefix, 'base64')
+    if (key.length !== 32 || prefix.length !== 7) throw new BackupFileError('the backup file header has an invalid key or nonce')
+    const aad = createHash('sha256').update(Buffer.concat([head, json])).digest()
+    state = { key, prefix, aad, recordSize: chunkSize + tagLength }
+    return true
+  }
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      try {
+        queue.push(chunk)
+        if (!state && !readHeader()) return callback()
+        // Hold back the last record: only at the end of the stream do we know it must be final.
+        while (queue.length > state!.recordSize) this.push(open(queue.take(state!.recordSize), false))
+        callback()
+      } catch (error) {
+        callback(error as Error)
+      }
+    },
+    flush(callback: TransformCallback) {
+      try {
+        if (!state) throw new BackupFileError('the file ends inside its header: it is truncated or not a backup file')
+        if (queue.length < tagLength) throw new BackupFileError(`the file ends at record ${counter} without its authenticated final record: it is truncated`)
+        this.push(open(queue.take(queue.length), true))
+        state.key.fill(0)
+        callback()
+      } catch (error) {
+        callback(error as Error)
+      }
+    },
+  })
+}

@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type pg from 'pg'
+import { escapeIdentifier } from 'pg'
+import { SqlState, sqlState } from '../errors.js'
+
+/** How long the swap waits for the tenant's terminated sessions to be gone. */
+const drainTimeoutMs = 10_000
+
+async function exists(client: pg.ClientBase, database: string): Promise<boolean> {
+  const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database])
+  return (rowCount ?? 0) > 0
+}
+
+/**
+ * Swaps a restored database in under the tenant's database name, keeping the current one
+ * as `previous`: connections to the current database are refused (ALLOW_CONNECTIONS false),
+ * its sessions terminated, then both renames happen in one transaction, so the tenant's
+ * name always points at a whole database: the old one or the restored one, never neither.
+ * The kept database stays closed to connections until an undo opens it again.
+ * Idempotent: a swap that already happened (restored name gone, previous present) is done.
+ *
+ * @example
+ *   await hosts.withAdminClient(hostId, (c) => swapDatabases(c, { current: 'acme', restored: 'acme_r_1', previous: 'acme_pre_restore_1' }))
+ */
+export async function swapDatabases(client: pg.ClientBase, names: { current: string; restored: string; previous: string }): Promise<void> {
+  const current = escapeIdentifier(names.current)
+  if (!(await exists(client, names.restored)) && (await exists(client, names.previous))) return
+  if (!(await exists(client, names.restored))) throw new Error(`the restored database ${names.restored} is missing; run the restore again`)
+  await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS false`)
+  try {
+    const deadline = Date.now() + drainTimeoutMs
+    for (;;) {
+      // Sessions of the tenant's role (its app, tenantd's pools): ended, they reconnect to the
+      // restored database a moment later.
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [names.current])
+      try {
+        await client.query('begin')
+        await client.query(`ALTER DATABASE ${current} RENAME TO ${escapeIdentifier(names.previous)}`)
+        await client.query(`ALTER DATABASE ${escapeIdentifier(names.restored)} RENAME TO ${current}`)
+        await client.query('commit')
+        return
+      } catch (error) {
+        await client.query('rollback').catch(() => {})
+        // 55006: a terminated session has not quite gone yet. Anything else is real.
+        if (sqlState(error) !== SqlState.objectInUse || Date.now() > deadline) throw error
+        await sleep(50)
+      }
+    }
+  } catch (error) {
+    await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS true`).catch(() => {})
+    throw error
+  }
+}
+
+/** Names for a restore of `database` at `at`, each within PostgreSQL's 63-byte limit. */
+export function restoreDatabaseNames(database: string, at: Date): { restored: string; previous: string } {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
+  const base = database.slice(0, 35)
+  return { restored: `${base}_restoring_${stamp}`, previous: `${base}_pre_restore_${stamp}` }
+}

@@ -1,0 +1,58 @@
+import { Type, type Static } from 'typebox'
+import { Nullable, StringEnum } from './common-schemas.js'
+
+export const BackupStateSchema = StringEnum(['running', 'completed', 'verified', 'failed', 'pruned'] as const, {
+  description: 'running: being written; completed: stored, not yet verified; verified: read back, checksum, decryption and pg_restore --list passed (only these restore); failed: see error; pruned: file deleted by retention',
+})
+
+export const BackupSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    tenantId: Type.String({ format: 'uuid' }),
+    state: BackupStateSchema,
+    hostId: Type.String(),
+    database: Type.String({ description: 'The tenant database that was dumped' }),
+    storageTarget: Type.String({ description: 'file:///dir or s3://bucket/prefix' }),
+    storageKey: Type.String({ description: 'Object key (file path) under the target' }),
+    sizeBytes: Nullable(Type.Integer({ description: 'Bytes stored: header and encrypted records' })),
+    sha256: Nullable(Type.String({ description: 'SHA-256 (hex) of the stored bytes, exactly as in storage' })),
+    dumpBytes: Nullable(Type.Integer({ description: 'Bytes of the pg_dump -Fc output before encryption' })),
+    serverVersion: Nullable(Type.String()),
+    pgDumpVersion: Nullable(Type.String()),
+    tenantdVersion: Type.String(),
+    rowCounts: Nullable(Type.Record(Type.String(), Type.Integer(), { description: 'Rows per table ("schema.table") in the snapshot the dump was taken from' })),
+    migrations: Nullable(Type.Array(Type.Object({ scope: Type.String(), name: Type.String() }), { description: 'tenant_migrations of the database: base and modules' })),
+    error: Nullable(Type.String()),
+    operationId: Nullable(Type.String()),
+    createdAt: Type.String({ format: 'date-time' }),
+    completedAt: Nullable(Type.String({ format: 'date-time' })),
+    verifiedAt: Nullable(Type.String({ format: 'date-time' })),
+  },
+  { $id: 'Backup' }
+)
+export type Backup = Static<typeof BackupSchema>
+
+export const BackupParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100, description: 'Tenant id or slug' }),
+  backupId: Type.String({ minLength: 1, maxLength: 100, description: 'Backup id' }),
+})
+
+export const ListBackupsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+})
+
+export const RestoreBody = Type.Object(
+  { backupId: Type.String({ minLength: 1, maxLength: 100, description: 'A verified backup of this tenant' }) },
+  { additionalProperties: false }
+)
+export type RestoreBodyType = Static<typeof RestoreBody>
+
+/** A restore that swapped a database in; the previous database is kept for undo. */
+export const RestoreRecordSchema = Type.Object({
+  backupId: Type.String(),
+  database: Type.String(),
+  previousDatabase: Type.String({ description: 'The database the tenant used before, renamed and kept for undo' }),
+  restoredAt: Type.String({ format: 'date-time' }),
+})
+export type RestoreRecord = Static<typeof RestoreRecordSchema>
