@@ -224,3 +224,43 @@ t.test('PATCH /api/admin/tenants/:id changes the subdomain: the new Host resolve
   const audit = (await h.tenantd.audit.list({ tenantId: globex.id, action: 'tenant.update' })).items
   t.match(audit[0]?.details, { subdomain: { from: 'globex', to: 'globex-corp' }, name: { from: 'Globex', to: 'Globex Corporation' } }, 'audited with before and after')
 })
+
+t.test('verified domains are checked again; one that stops pointing here goes back to pending after repeated failures', async (t) => {
+  const added = await h.asAdmin({ method: 'POST', url: domainsOf('globex'), payload: { domain: 'www.globex.test' } })
+  t.equal(added.statusCode, 201, added.body)
+  const verified = await h.asAdmin({ method: 'POST', url: `${domainsOf('globex')}/www.globex.test/verify` })
+  t.equal(verified.statusCode, 200, verified.body)
+  t.equal((await current('www.globex.test')).statusCode, 200)
+  const { domainRecheck } = h.tenantd
+  const day = (n: number) => new Date(Date.now() + n * 86_400_000)
+  const row = () => h.tenantd.catalog.db.selectFrom('tenant_domains').selectAll().where('domain', '=', 'www.globex.test').executeTakeFirstOrThrow()
+
+  t.match(await domainRecheck.runOnce(new Date()), { checked: 0 }, 'checked a moment ago: not due')
+  const passing = await domainRecheck.runOnce(day(1))
+  t.ok(passing.checked >= 1 && passing.unverified.length === 0, 'due a day later; still points here')
+
+  // The domain is parked elsewhere now: the edge answers with someone else's page.
+  edge.mode = 'wrong-body'
+  t.teardown(() => (edge.mode = 'forward'))
+  const first = await domainRecheck.runOnce(day(2))
+  t.notOk(first.unverified.includes('www.globex.test'), 'one failure is not enough')
+  t.match(await row(), { status: 'verified', failed_checks: 1 })
+  t.match((await row()).last_error, /answered 200 but the body is not the token/)
+  t.equal((await current('www.globex.test')).statusCode, 200, 'and it still routes meanwhile')
+  await domainRecheck.runOnce(day(3))
+  const third = await domainRecheck.runOnce(day(4))
+  t.ok(third.unverified.includes('www.globex.test'), 'the third failure in a row unverifies it (TENANTD_DOMAIN_RECHECK_FAILURES=3)')
+  t.match(await row(), { status: 'pending', failed_checks: 3 })
+  t.equal((await current('www.globex.test')).statusCode, 404, 'no longer routed')
+  await waitFor('the other replica to see it', () => replicaResolver.addressOf('www.globex.test'), (v) => v === undefined)
+  const audit = await h.tenantd.catalog.db.selectFrom('audit_logs').selectAll().where('action', '=', 'domain.unverified').where('target', '=', 'www.globex.test').execute()
+  t.equal(audit.length, 1, 'audited once')
+
+  // Pointed back and verified again by hand: routed again, the count cleared.
+  edge.mode = 'forward'
+  const again = await h.asAdmin({ method: 'POST', url: `${domainsOf('globex')}/www.globex.test/verify` })
+  t.equal(again.statusCode, 200, again.body)
+  t.equal((await current('www.globex.test')).statusCode, 200)
+  await domainRecheck.runOnce(day(6))
+  t.match(await row(), { status: 'verified', failed_checks: 0, last_error: null })
+})
