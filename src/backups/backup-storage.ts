@@ -40,6 +40,7 @@ export interface BackupStorage {
   readonly target: string
   write(key: string, body: Readable): Promise<void>
   read(key: string): Promise<Readable>
+  /** Deletes the object; one that is not there counts as deleted (retention retries deletes). */
   remove(key: string): Promise<void>
   /** Lets go of clients and sockets. */
   close(): void

@@ -74,8 +74,16 @@ export class S3BackupStorage implements BackupStorage {
     }
   }
 
+  /** S3 answers 204 for a missing key; some compatible servers answer 404, which is as good. */
   async remove(key: string): Promise<void> {
-    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }))
+    try {
+      await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }))
+    } catch (error) {
+      const { name, $metadata } = error as { name?: string; $metadata?: { httpStatusCode?: number } }
+      // Not NoSuchBucket: a missing bucket is a misconfiguration, not a deleted file.
+      if (name === 'NoSuchKey' || (name === 'NotFound' && $metadata?.httpStatusCode === 404)) return
+      throw error
+    }
   }
 
   close(): void {
