@@ -6,9 +6,26 @@ import { SqlState, sqlState } from '../errors.js'
 /** How long the swap waits for the tenant's terminated sessions to be gone. */
 const drainTimeoutMs = 10_000
 
-async function exists(client: pg.ClientBase, database: string): Promise<boolean> {
+/** Whether a database of that name exists on the client's server. */
+export async function databaseExists(client: pg.ClientBase, database: string): Promise<boolean> {
   const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database])
   return (rowCount ?? 0) > 0
+}
+const exists = databaseExists
+
+/**
+ * Where a swap of `names` stands: `before` (the restored database still waits under its own
+ * name), `after` (it carries the current name, the old one is kept as `previous`), or
+ * `neither` (the restored database is gone, nothing was swapped: dropped by a cleanup).
+ */
+export async function swapState(client: pg.ClientBase, names: { restored: string; previous: string }): Promise<'before' | 'after' | 'neither'> {
+  if (await exists(client, names.restored)) return 'before'
+  return (await exists(client, names.previous)) ? 'after' : 'neither'
+}
+
+/** Lets connections into a database again (a swap that stopped half-way closed it). */
+export async function openDatabase(client: pg.ClientBase, database: string): Promise<void> {
+  if (await exists(client, database)) await client.query(`ALTER DATABASE ${escapeIdentifier(database)} WITH ALLOW_CONNECTIONS true`)
 }
 
 /**
@@ -16,7 +33,8 @@ async function exists(client: pg.ClientBase, database: string): Promise<boolean>
  * as `previous`: connections to the current database are refused (ALLOW_CONNECTIONS false),
  * its sessions terminated, then both renames happen in one transaction, so the tenant's
  * name always points at a whole database: the old one or the restored one, never neither.
- * The kept database stays closed to connections until an undo opens it again.
+ * The kept database stays closed to connections until an undo swaps it back in (the
+ * database that takes the current name is opened, whatever it was before).
  * Idempotent: a swap that already happened (restored name gone, previous present) is done.
  *
  * @example
@@ -24,8 +42,9 @@ async function exists(client: pg.ClientBase, database: string): Promise<boolean>
  */
 export async function swapDatabases(client: pg.ClientBase, names: { current: string; restored: string; previous: string }): Promise<void> {
   const current = escapeIdentifier(names.current)
-  if (!(await exists(client, names.restored)) && (await exists(client, names.previous))) return
-  if (!(await exists(client, names.restored))) throw new Error(`the restored database ${names.restored} is missing; run the restore again`)
+  const state = await swapState(client, names)
+  if (state === 'after') return openDatabase(client, names.current)
+  if (state === 'neither') throw new Error(`the database ${names.restored} to swap in is missing; run the restore again`)
   await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS false`)
   try {
     const deadline = Date.now() + drainTimeoutMs
@@ -38,7 +57,7 @@ export async function swapDatabases(client: pg.ClientBase, names: { current: str
         await client.query(`ALTER DATABASE ${current} RENAME TO ${escapeIdentifier(names.previous)}`)
         await client.query(`ALTER DATABASE ${escapeIdentifier(names.restored)} RENAME TO ${current}`)
         await client.query('commit')
-        return
+        break
       } catch (error) {
         await client.query('rollback').catch(() => {})
         // 55006: a terminated session has not quite gone yet. Anything else is real.
@@ -50,6 +69,14 @@ export async function swapDatabases(client: pg.ClientBase, names: { current: str
     await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS true`).catch(() => {})
     throw error
   }
+  // A kept database swapped back in by an undo was closed; a restored one is open anyway.
+  await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS true`)
+}
+
+/** The name an undo keeps the database it swaps out under, within PostgreSQL's 63-byte limit. */
+export function undoneDatabaseName(database: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
+  return `${database.slice(0, 35)}_undone_${stamp}`
 }
 
 /** Names for a restore of `database` at `at`, each within PostgreSQL's 63-byte limit. */

@@ -1,6 +1,6 @@
 import type { AuditLog } from '../audit/audit-log.js'
 import type { Principal } from '../auth/principal.js'
-import { CrossTenantAccessBlocked, TenantCanceled, TenantNotActive, TenantNotFound, TenantSuspended } from '../errors.js'
+import { CrossTenantAccessBlocked, TenantCanceled, TenantFrozen, TenantNotActive, TenantNotFound, TenantSuspended } from '../errors.js'
 import type { TenantStatus } from '../catalog/catalog-schema.js'
 import type { TenantDirectory, TenantRecord } from './tenant-directory.js'
 import type { TenantKeys } from './tenant-key-index.js'
@@ -28,7 +28,8 @@ export interface NamedTenant {
  * custom domain), else the X-Tenant-ID header, else the token's tenant claim. The control
  * host (127.0.0.1, the bare base domain) names no tenant. A token bound to one tenant used on
  * another is refused (403 CrossTenantAccessBlocked) and audited. Only active tenants serve
- * traffic; the error says why the others do not.
+ * traffic; the error says why the others do not. A frozen tenant (a restore's database swap)
+ * is answered 503 TenantFrozen with Retry-After, from the cached record alone.
  *
  * @example
  *   const resolver = new TenantResolver(directory, audit, 'example.com')
@@ -158,6 +159,7 @@ function hostnameOf(host: string | undefined): string | undefined {
 export function assertServing(tenant: TenantRecord): void {
   switch (tenant.status) {
     case 'active':
+      if (tenant.frozen_until !== null) assertNotFrozen(tenant)
       return
     case 'suspended':
       throw new TenantSuspended(tenant.slug, tenant.status_reason ?? 'no reason given')
@@ -166,6 +168,26 @@ export function assertServing(tenant: TenantRecord): void {
     default:
       throw new TenantNotActive(tenant.slug, tenant.status)
   }
+}
+
+/** What a freeze's reason tells the tenant's users. */
+const frozenBecause: Record<string, string> = {
+  restore: 'its database is being swapped for one restored from a backup',
+  'restore-undo': 'its database is being swapped back to the one before the last restore',
+}
+
+/**
+ * Throws 503 TenantFrozen while the tenant's freeze lasts. The freeze is read from the cached
+ * record (the catalog's NOTIFY reloads it on every replica when it is set or cleared); one
+ * whose time has passed is ignored, so a restore that crashed mid-swap never leaves a tenant
+ * frozen for longer than its bound.
+ */
+function assertNotFrozen(tenant: TenantRecord): void {
+  const left = new Date(tenant.frozen_until!).getTime() - Date.now()
+  if (!(left > 0)) return
+  const seconds = Math.max(1, Math.ceil(left / 1000))
+  const reason = frozenBecause[tenant.frozen_reason ?? ''] ?? `it is under maintenance (${tenant.frozen_reason ?? 'no reason given'})`
+  throw Object.assign(new TenantFrozen(tenant.slug, reason, seconds), { retryAfterSeconds: seconds })
 }
 
 /** Keys are echoed in errors; a hostile 5000-character header is not. */

@@ -37,7 +37,7 @@ export const errorHandler = fp(
         return reply.status(500).send({ error: 'InternalError', message: 'Something went wrong on our side; the error is logged. Retry, and report it if it persists.' })
       }
       if (status >= 500) request.log.warn({ err: { message: error.message, code: error.code } }, 'request failed')
-      if (status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', '5')
+      if (status === 503 && !reply.hasHeader('retry-after')) reply.header('Retry-After', String((error as { retryAfterSeconds?: number }).retryAfterSeconds ?? 5))
       return reply.status(status).send({ error: fastifyCode(error, status), message: error.message })
     })
 
