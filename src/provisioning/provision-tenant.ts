@@ -8,17 +8,26 @@ import { migrateTenantDatabase, readBaseMigrations } from '../migrations/tenant-
 import type { OperationHandler, StepContext } from '../operations/operation-runner.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
-import { withTenantClient } from '../tenancy/tenant-connection.js'
+import { tenantClientConfig, withTenantClient } from '../tenancy/tenant-connection.js'
 import { installModules } from '../modules/module-installer.js'
 import type { ModuleRegistry } from '../modules/module-registry.js'
 import type { TenantTemplates } from './tenant-template.js'
 import type { EdgeSync } from '../edge/edge-sync.js'
+import type { BackupRecords } from '../backups/backup-records.js'
+import { assertRestorable } from '../backups/restore-operation.js'
+import { assertRowCountsMatch, backupModules, restoreBackupInto, type RestoreIntoDeps } from '../backups/restore-into.js'
 
 /** What a provision operation carries (no plaintext secret: the admin password is already hashed). */
 export interface ProvisionParams {
   admin?: { email: string; name: string; passwordHash: string }
   /** Modules to install, dependencies first. */
   modules?: string[]
+  /**
+   * A clone (restore as a new tenant): the database is filled from this verified backup of
+   * another tenant instead of migrations, first admin and modules; the tenant's modules are
+   * those the backup's database had.
+   */
+  fromBackup?: { backupId: string; sourceTenantId: string }
 }
 
 export interface ProvisionDeps {
@@ -34,6 +43,8 @@ export interface ProvisionDeps {
   templates: TenantTemplates | undefined
   /** Renders and applies the Caddyfile (the writeCaddyfile step). */
   edge?: EdgeSync
+  /** Where backups are read from, for clones (provisions with `fromBackup`). */
+  backups?: Omit<RestoreIntoDeps, 'hosts' | 'sealer'> & { records: BackupRecords }
 }
 
 /** A random 32-byte role password, URL-safe. */
@@ -45,8 +56,12 @@ export function generateRolePassword(): string {
  * The steps of provisioning, each idempotent ("already exists" SQLSTATEs count as done),
  * so a provision that crashed anywhere can be resumed from its recorded step:
  * createRole → createDatabase → migrateDatabase → createAdminUser → installModules →
- * activateTenant → writeCaddyfile.
- * Rollback drops the database and the role and frees the slug.
+ * restoreDatabase → compareRowCounts → registerModules → activateTenant → writeCaddyfile.
+ * A plain provision skips the three restore steps; a clone (`fromBackup`) skips migrations,
+ * first admin and modules, and fills the database from the backup instead, then records the
+ * backup's modules: the tenant turns active only once the row counts matched.
+ * Rollback drops the database and the role and frees the slug; a clone that fails rolls
+ * back at once (a damaged file or a count mismatch does not heal on a retry).
  */
 export function provisionHandler(deps: ProvisionDeps): OperationHandler<ProvisionParams> {
   const tenantOf = async (context: StepContext<ProvisionParams>): Promise<TenantRecord> => {
@@ -54,6 +69,37 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
     if (!id) throw new Error('provision operation has no tenant')
     deps.tenants.invalidate(id)
     return deps.tenants.get(id)
+  }
+  const backupOf = async (context: StepContext<ProvisionParams>) => {
+    const { fromBackup } = context.params
+    if (!fromBackup || !deps.backups) throw new Error('this tenantd has no backup storage configured to clone from')
+    return deps.backups.records.get(fromBackup.sourceTenantId, fromBackup.backupId)
+  }
+  const restoreTarget = (tenant: TenantRecord) => {
+    const config = tenantClientConfig(tenant, deps.sealer)
+    return {
+      hostId: tenant.host_id,
+      database: tenant.database_name,
+      role: tenant.role_name,
+      connection: { host: config.host!, port: config.port!, database: tenant.database_name, user: tenant.role_name, password: config.password },
+    }
+  }
+  /**
+   * Drops what a provision made and frees the slug (the row stays, purged: operations and
+   * audit entries keep pointing at it). A row already purged is left alone: its slug, and so
+   * its database and role names, may belong to a newer tenant by now.
+   */
+  const undo = async (tenantId: string, reason: string) => {
+    const row = await deps.catalog.selectFrom('tenants').select(['id', 'host_id', 'database_name', 'role_name', 'purged_at']).where('id', '=', tenantId).executeTakeFirst()
+    if (!row || row.purged_at !== null) return
+    await dropTenantDatabaseAndRole(deps.hosts, row)
+    await deps.catalog.deleteFrom('tenant_modules').where('tenant_id', '=', row.id).execute()
+    await deps.catalog
+      .updateTable('tenants')
+      .set({ status: 'failed', status_reason: reason.slice(0, 500), purged_at: new Date(), updated_at: new Date() })
+      .where('id', '=', row.id)
+      .execute()
+    deps.tenants.invalidate(row.id)
   }
 
   return {
@@ -88,13 +134,15 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
         async run(context) {
           const tenant = await tenantOf(context)
           const host = await deps.hosts.row(tenant.host_id)
-          if (deps.templates) {
-            const from = await deps.templates.createDatabase(host, tenant.database_name, tenant.role_name)
+          // A clone's database gets its schema from the backup, not from the migrated template.
+          const templates = context.params.fromBackup ? undefined : deps.templates
+          if (templates) {
+            const from = await templates.createDatabase(host, tenant.database_name, tenant.role_name)
             context.log.debug({ database: tenant.database_name, from }, 'tenant database created')
           }
           await deps.hosts.withAdminClient(host, async (client) => {
             const db = escapeIdentifier(tenant.database_name)
-            if (!deps.templates) {
+            if (!templates) {
               try {
                 await client.query(`CREATE DATABASE ${db} OWNER ${escapeIdentifier(tenant.role_name)} ENCODING 'UTF8' TEMPLATE template0`)
               } catch (error) {
@@ -109,6 +157,7 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
       {
         name: 'migrateDatabase',
         async run(context) {
+          if (context.params.fromBackup) return
           const tenant = await tenantOf(context)
           const files = await readBaseMigrations(deps.migrationsDir)
           await withTenantClient(tenant, deps.sealer, async (client) => {
@@ -121,7 +170,7 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
         name: 'createAdminUser',
         async run(context) {
           const admin = context.params.admin
-          if (!admin) return
+          if (!admin || context.params.fromBackup) return
           const tenant = await tenantOf(context)
           await withTenantClient(tenant, deps.sealer, (client) =>
             client.query(
@@ -136,9 +185,53 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
         name: 'installModules',
         async run(context) {
           const order = context.params.modules ?? []
-          if (!order.length) return
+          if (!order.length || context.params.fromBackup) return
           const tenant = await tenantOf(context)
           await installModules({ catalog: deps.catalog, tenants: deps.tenants, sealer: deps.sealer, modules: deps.modules, migrationsDir: deps.migrationsDir }, tenant, order)
+        },
+      },
+      {
+        // From scratch on every attempt (the database is dropped and made again), so a crash
+        // half-way through pg_restore leaves nothing a retry trips over.
+        name: 'restoreDatabase',
+        async run(context) {
+          if (!context.params.fromBackup) return
+          const [tenant, backup] = await Promise.all([tenantOf(context), backupOf(context)])
+          // Checked again here: the backup may have been pruned or failed a check since the request.
+          await assertRestorable(backup, deps.migrationsDir)
+          const size = Math.max(1, Number(backup.size_bytes ?? 1))
+          let last = 0
+          await restoreBackupInto({ ...deps.backups!, hosts: deps.hosts, sealer: deps.sealer }, backup, restoreTarget(tenant), (bytes) => {
+            if (Date.now() - last < 500) return
+            last = Date.now()
+            void context.progress(50 + (30 * bytes) / size).catch(() => {})
+          })
+          context.log.info({ database: tenant.database_name, backupId: backup.id }, 'tenant database restored from backup')
+        },
+      },
+      {
+        name: 'compareRowCounts',
+        async run(context) {
+          if (!context.params.fromBackup) return
+          const [tenant, backup] = await Promise.all([tenantOf(context), backupOf(context)])
+          await assertRowCountsMatch(backup, restoreTarget(tenant).connection)
+        },
+      },
+      {
+        // The module registry learns what the restored database has installed.
+        name: 'registerModules',
+        async run(context) {
+          if (!context.params.fromBackup) return
+          const [tenant, backup] = await Promise.all([tenantOf(context), backupOf(context)])
+          for (const name of backupModules(backup)) {
+            const module = deps.modules.get(name)
+            await deps.catalog
+              .insertInto('tenant_modules')
+              .values({ tenant_id: tenant.id, module: name, version: module.version })
+              .onConflict((oc) => oc.columns(['tenant_id', 'module']).doUpdateSet({ version: module.version, updated_at: new Date() }))
+              .execute()
+          }
+          deps.tenants.invalidate(tenant.id)
         },
       },
       {
@@ -167,21 +260,23 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
     ],
     async onFailure(context, error) {
       if (!context.operation.tenant_id) return
-      await deps.catalog
+      const reason = `provisioning failed at ${context.operation.step}: ${error.message}`
+      const failed = await deps.catalog
         .updateTable('tenants')
-        .set({ status: 'failed', status_reason: `provisioning failed at ${context.operation.step}: ${error.message}`.slice(0, 500), updated_at: new Date() })
+        .set({ status: 'failed', status_reason: reason.slice(0, 500), updated_at: new Date() })
         .where('id', '=', context.operation.tenant_id)
         .where('status', 'in', ['provisioning', 'failed'])
-        .execute()
+        .returning('id')
+        .executeTakeFirst()
+      // A clone that never became active goes at once: no half-filled database, no role, slug free.
+      if (failed && context.params.fromBackup) {
+        await undo(context.operation.tenant_id, `${reason}; rolled back`)
+        context.log.warn({ step: context.operation.step }, 'clone failed and was rolled back')
+      }
     },
     async rollback(context) {
-      const tenant = await tenantOf(context)
-      await dropTenantDatabaseAndRole(deps.hosts, tenant)
-      await deps.catalog
-        .updateTable('tenants')
-        .set({ status: 'failed', status_reason: 'provisioning rolled back', purged_at: new Date(), updated_at: new Date() })
-        .where('id', '=', tenant.id)
-        .execute()
+      if (!context.operation.tenant_id) return
+      await undo(context.operation.tenant_id, 'provisioning rolled back')
     },
   }
 }

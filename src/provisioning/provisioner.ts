@@ -1,6 +1,8 @@
 import type { CatalogDb } from '../catalog/catalog-db.js'
-import type { OperationRow } from '../catalog/catalog-schema.js'
-import { SqlState, TenantExists, ValidationError, sqlState } from '../errors.js'
+import type { BackupRow, OperationRow } from '../catalog/catalog-schema.js'
+import { BackupNotFound, SqlState, TenantExists, TenantNotFound, ValidationError, sqlState } from '../errors.js'
+import { assertRestorable } from '../backups/restore-operation.js'
+import { isUuid } from '../uuid.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { hashPassword, passwordProblem } from '../auth/password-hasher.js'
 import type { OperationRunner } from '../operations/operation-runner.js'
@@ -26,6 +28,13 @@ export interface ProvisionRequest {
   modules?: string[]
 }
 
+/** Restore as a new tenant: the clone's slug, and optionally its subdomain and name. */
+export interface CloneRequest {
+  slug: string
+  subdomain?: string
+  name?: string
+}
+
 export interface ProvisionerDeps {
   catalog: CatalogDb
   hosts: HostRegistry
@@ -34,6 +43,8 @@ export interface ProvisionerDeps {
   operations: OperationRunner
   defaultRetentionDays: number
   modules: ModuleRegistry
+  /** tenant-migrations/: a backup taken with migrations not in here is not cloned. */
+  migrationsDir?: string
 }
 
 /**
@@ -70,8 +81,59 @@ export class Provisioner {
     }
     const modules = input.modules?.length ? this.deps.modules.installOrder([...new Set(input.modules)]).map((m) => m.name) : []
     const contactEmail = input.contactEmail?.trim() ?? input.adminEmail?.trim() ?? ''
+    const params: ProvisionParams = { ...(admin ? { admin } : {}), ...(modules.length ? { modules } : {}) }
+    return this.#record({ slug, subdomain, name, contactEmail, planId, hostId: input.hostId, retentionDays: input.retentionDays }, params, actorId)
+  }
+
+  /**
+   * Starts a clone (restore as a new tenant, e.g. a staging copy): a new tenant with its own
+   * role, password and database, on the source's plan and placed like any provision, whose
+   * database is filled from a verified backup of `sourceKey` (a live tenant's id, slug or
+   * subdomain, or a hard-deleted tenant's id, whose final backup is kept). Refused up front
+   * when the backup is not restorable or the slug is taken or invalid.
+   *
+   * @example
+   *   const { tenant, operation } = await provisioner.requestClone('acme', backupId, { slug: 'acme-staging' })
+   */
+  async requestClone(sourceKey: string, backupId: string, clone: CloneRequest, actorId?: string | null): Promise<{ tenant: TenantRecord; operation: OperationRow; backup: BackupRow; source: { id: string; slug: string } }> {
+    const source = await this.#sourceTenant(sourceKey)
+    const backup = isUuid(backupId)
+      ? await this.deps.catalog.selectFrom('backups').selectAll().where('id', '=', backupId).where('tenant_id', '=', source.id).executeTakeFirst()
+      : undefined
+    if (!backup) throw new BackupNotFound(source.slug, backupId.slice(0, 60), source.slug)
+    if (!this.deps.migrationsDir) throw new Error('the provisioner was started without tenant-migrations/; clones are not possible')
+    await assertRestorable(backup, this.deps.migrationsDir)
+    const slug = assertSlug(clone.slug?.trim().toLowerCase() ?? '', 'slug')
+    const subdomain = assertSlug(clone.subdomain?.trim().toLowerCase() ?? slug, 'subdomain')
+    const name = clone.name?.trim() || `${source.name} (copy)`
+    const params: ProvisionParams = { fromBackup: { backupId: backup.id, sourceTenantId: source.id } }
+    const started = await this.#record({ slug, subdomain, name, contactEmail: source.contact_email, planId: source.plan_id }, params, actorId)
+    return { ...started, backup, source: { id: source.id, slug: source.slug } }
+  }
+
+  /** A clone's source: a live tenant by id, slug or subdomain; a purged one by id only (its slug may be reused). */
+  async #sourceTenant(key: string) {
+    const live = await this.deps.tenants.get(key).catch((error) => {
+      if (error instanceof TenantNotFound) return undefined
+      throw error
+    })
+    const id = live?.id ?? (isUuid(key) ? key : undefined)
+    const row = id
+      ? await this.deps.catalog.selectFrom('tenants').select(['id', 'slug', 'name', 'contact_email', 'plan_id']).where('id', '=', id).executeTakeFirst()
+      : undefined
+    if (!row) throw new TenantNotFound(key.length > 60 ? `${key.slice(0, 57)}...` : key)
+    return row
+  }
+
+  /** Places the tenant, records it (status provisioning, role password sealed) and its provision operation in one transaction. */
+  async #record(
+    tenant: { slug: string; subdomain: string; name: string; contactEmail: string; planId: string; hostId?: string; retentionDays?: number },
+    params: ProvisionParams,
+    actorId?: string | null
+  ): Promise<{ tenant: TenantRecord; operation: OperationRow }> {
+    const { slug, subdomain } = tenant
     await this.#assertFree(slug, subdomain)
-    const host = await this.deps.hosts.placeTenant(input.hostId)
+    const host = await this.deps.hosts.placeTenant(tenant.hostId)
     try {
       const { tenantId, operation } = await this.deps.catalog.transaction().execute(async (trx) => {
         const row = await trx
@@ -79,19 +141,19 @@ export class Provisioner {
           .values({
             slug,
             subdomain,
-            name,
-            contact_email: contactEmail,
-            plan_id: planId,
+            name: tenant.name,
+            contact_email: tenant.contactEmail,
+            plan_id: tenant.planId,
             status: 'provisioning',
             host_id: host.id,
             database_name: databaseNameFor(slug),
             role_name: roleNameFor(slug),
             password_sealed: this.deps.sealer.seal(generateRolePassword()),
-            retention_days: input.retentionDays ?? this.deps.defaultRetentionDays,
+            retention_days: tenant.retentionDays ?? this.deps.defaultRetentionDays,
           })
           .returning('id')
           .executeTakeFirstOrThrow()
-        const operation = await this.deps.operations.enqueue('provision', row.id, { ...(admin ? { admin } : {}), ...(modules.length ? { modules } : {}), slug }, actorId, trx)
+        const operation = await this.deps.operations.enqueue('provision', row.id, { ...params, slug }, actorId, trx)
         return { tenantId: row.id, operation }
       })
       return { tenant: await this.deps.tenants.get(tenantId), operation }

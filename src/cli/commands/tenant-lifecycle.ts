@@ -59,16 +59,17 @@ export const remove: Command = {
   options: {
     hard: { type: 'boolean', description: 'drop the database and role (cannot be undone)' },
     force: { type: 'boolean', description: 'hard-delete even before the retention period has passed' },
+    'skip-final-backup': { type: 'boolean', description: 'hard-delete without the final verified backup taken first (recorded in the audit log)' },
     yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
   },
-  details: 'A hard delete asks you to type the tenant slug; without a terminal it needs --yes.',
+  details: 'A hard delete asks you to type the tenant slug; without a terminal it needs --yes. It takes a final verified backup first and drops nothing unless it verified.',
   async run(context, input) {
     const { api, out } = context
     const id = input.arg(0)
     const hard = input.flag('hard')
     if (hard && !input.flag('yes')) await confirmHardDelete(context, id)
     const { body } = await api.request<Tenant | { operationId: string }>('POST', tenantPath(id, '/delete'), {
-      body: { hardDelete: hard, force: input.flag('force') },
+      body: { hardDelete: hard, force: input.flag('force'), ...(input.flag('skip-final-backup') ? { skipFinalBackup: true } : {}) },
     })
     if ('operationId' in body) {
       if (!out.json) out.note(`Deleting tenant ${id} (operation ${body.operationId})`)

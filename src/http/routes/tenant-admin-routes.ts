@@ -134,15 +134,22 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const input = (request.body as Body<{ hardDelete?: boolean; force?: boolean }>) ?? {}
+      const input = (request.body as Body<{ hardDelete?: boolean; force?: boolean; skipFinalBackup?: boolean }>) ?? {}
       const key = (request.params as { id: string }).id
       if (!input.hardDelete) {
         const tenant = await lifecycle.softDelete(key)
         await audit.record({ ...actor(request), tenantId: tenant.id, action: 'tenant.delete', target: tenant.slug, details: { hardDelete: false } })
         return tenants.toApi(tenant)
       }
-      const { tenant, operation } = await lifecycle.requestHardDelete(key, input.force === true, request.principal?.id)
-      await audit.record({ ...actor(request), tenantId: tenant.id, action: 'tenant.hard_delete', target: tenant.slug, details: { force: input.force === true, operationId: operation.id } })
+      const skipFinalBackup = input.skipFinalBackup === true
+      const { tenant, operation, finalBackup } = await lifecycle.requestHardDelete(key, input.force === true, request.principal?.id, { skipFinalBackup })
+      await audit.record({
+        ...actor(request),
+        tenantId: tenant.id,
+        action: 'tenant.hard_delete',
+        target: tenant.slug,
+        details: { force: input.force === true, finalBackup, ...(skipFinalBackup ? { skipFinalBackup } : {}), operationId: operation.id },
+      })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
         const finished = await run

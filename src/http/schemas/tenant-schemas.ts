@@ -80,6 +80,13 @@ export const ListTenantsQuery = Type.Object(
 export const SuspendBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), Type.Null()])
 export const CancelBody = Type.Union([Type.Object({ retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })) }, { additionalProperties: false }), Type.Null()])
 export const DeleteBody = Type.Union([
-  Type.Object({ hardDelete: Type.Optional(Type.Boolean()), force: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      hardDelete: Type.Optional(Type.Boolean()),
+      force: Type.Optional(Type.Boolean()),
+      skipFinalBackup: Type.Optional(Type.Boolean({ description: 'Hard delete without the final verified backup it otherwise takes first' })),
+    },
+    { additionalProperties: false }
+  ),
   Type.Null(),
 ])
