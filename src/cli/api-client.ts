@@ -17,6 +17,15 @@ export interface RequestOptions {
   auth?: boolean
 }
 
+export interface StreamRequestOptions {
+  query?: Record<string, QueryValue>
+  headers?: Record<string, string>
+  /** Makes the request body; called once per attempt. */
+  body?: () => ReadableStream<Uint8Array>
+  /** Content-Type of the body (default application/json). */
+  contentType?: string
+}
+
 export interface ApiResponse<T> {
   status: number
   body: T
@@ -55,6 +64,40 @@ export class ApiClient {
       response = await this.send(method, path, options, await this.accessToken())
     }
     return this.parse<T>(response)
+  }
+
+  /**
+   * A request whose body or answer is a stream (`tenantctl export`, `import`): no timeout,
+   * the body made by `body()` (called again for the one retry after a token refresh), and the
+   * raw Response returned on success for the caller to read; errors as in request().
+   *
+   * @example
+   *   const response = await api.stream('GET', '/api/tenants/export', { query: { tenantId: 'acme' } })
+   *   await pipeline(Readable.fromWeb(response.body!), createWriteStream('acme.json'))
+   */
+  async stream(method: string, path: string, options: StreamRequestOptions = {}): Promise<Response> {
+    const send = async (token: string | undefined) => {
+      const url = new URL(this.baseUrl + path)
+      for (const [key, value] of Object.entries(options.query ?? {})) {
+        if (value !== undefined && value !== '') url.searchParams.set(key, String(value))
+      }
+      const headers: Record<string, string> = { accept: 'application/json', ...options.headers }
+      if (token) headers.authorization = `Bearer ${token}`
+      const body = options.body?.()
+      if (body) headers['content-type'] = options.contentType ?? 'application/json'
+      try {
+        return await fetch(url, { method, headers, ...(body ? { body, duplex: 'half' } : {}) } as RequestInit)
+      } catch (error) {
+        throw this.unreachable(error)
+      }
+    }
+    let response = await send(await this.accessToken())
+    if (response.status === 401 && !this.envToken && (await this.refresh())) {
+      await response.body?.cancel().catch(() => {})
+      response = await send(await this.accessToken())
+    }
+    if (!response.ok) await this.parse(response)
+    return response
   }
 
   /** The stored session, when it belongs to this server. */
