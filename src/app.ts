@@ -22,6 +22,10 @@ import { operatorRoutes } from './http/routes/operator-routes.js'
 import { tenantAdminRoutes } from './http/routes/tenant-admin-routes.js'
 import { userRoutes } from './http/routes/user-routes.js'
 import { backupRoutes } from './http/routes/backup-routes.js'
+import { backupPruneRoutes } from './http/routes/backup-prune-routes.js'
+import { backupScheduleRoutes } from './http/routes/backup-schedule-routes.js'
+import { planRoutes } from './http/routes/plan-routes.js'
+import { exportRoutes } from './http/routes/export-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
 import { ValidationError } from './errors.js'
@@ -79,6 +83,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
         { name: 'domains', description: 'Custom domains of tenants, and the on-demand TLS check' },
         { name: 'edge', description: 'The Caddyfile tenantd renders, and Caddy' },
         { name: 'backups', description: 'Encrypted, verified backups of tenant databases, and restore' },
+        { name: 'plans', description: 'Plans: limits and backup policy' },
       ],
     },
   })
@@ -102,6 +107,10 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(caddyAskRoutes)
   await app.register(edgeRoutes)
   await app.register(backupRoutes)
+  await app.register(backupPruneRoutes)
+  await app.register(backupScheduleRoutes)
+  await app.register(planRoutes)
+  await app.register(exportRoutes)
   await app.register(moduleRoutesPlugin)
   return app as unknown as FastifyInstance
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { defaultTemplatePath, type EdgeConfig } from './edge/edge-config.js'
 import { tenantMigrationsDir } from './migrations/tenant-migrator.js'
 import type { BackupStorageConfig } from './backups/backup-storage.js'
+import { validCron } from './backups/backup-schedule-times.js'
 
 /**
  * tenantd's configuration, read once from the environment (see API.md "Configuration").
@@ -54,10 +55,35 @@ export interface Config {
   trustedProxies: string[]
   /** host:port that domain verification connects to (with Host: <domain>) instead of resolving the domain in DNS. */
   domainVerifyAddress: string | undefined
+  /** Verified custom domains are checked again when their last check is this many hours old (0: never). */
+  domainRecheckHours: number
+  /** Failed re-checks in a row that send a verified domain back to pending. */
+  domainRecheckFailures: number
   /** The edge (Caddy): how and where the rendered Caddyfile goes. */
   edge: EdgeConfig
   /** Where backup files go (TENANTD_BACKUP_STORAGE and TENANTD_BACKUP_S3_*). */
   backupStorage: BackupStorageConfig
+  /** When and how the fleet is backed up on its own (TENANTD_BACKUP_SCHEDULE and friends). */
+  backupSchedule: BackupScheduleConfig
+  /** TENANTD_RESTORE_KEEP_HOURS: hours a restore keeps the previous database for undo before dropping it. */
+  restoreKeepHours: number
+}
+
+export interface BackupScheduleConfig {
+  /** Cron expression (5 fields, minute first) for plans without their own; undefined: no scheduled backups. */
+  cron: string | undefined
+  /** IANA time zone the cron expressions are read in. */
+  timezone: string
+  /** Scheduled backups running at once, all hosts together... */
+  concurrency: number
+  /** ...and on any one db host. */
+  hostConcurrency: number
+  /** Attempts per tenant and slot before the failure is reported. */
+  attempts: number
+  /** A slot missed by this many hours or less (every replica down) runs when a replica starts. */
+  catchUpHours: number
+  /** Share (0-1) of each slot's backups test-restored into a scratch database; every tenant at least weekly. */
+  testRestoreShare: number
 }
 
 export class ConfigError extends Error {
@@ -202,6 +228,35 @@ function backupStorage(env: NodeJS.ProcessEnv, dataDir: string): BackupStorageCo
   return { kind: 'file', directory: path.resolve(directory) }
 }
 
+/** TENANTD_BACKUP_*: the scheduler's settings; see README "Scheduled backups". */
+function backupSchedule(env: NodeJS.ProcessEnv): BackupScheduleConfig {
+  const raw = text(env, 'TENANTD_BACKUP_SCHEDULE') ?? '0 2 * * *'
+  const cron = ['off', 'none', 'false'].includes(raw.toLowerCase()) ? undefined : raw
+  if (cron !== undefined && !validCron(cron)) {
+    throw new ConfigError('TENANTD_BACKUP_SCHEDULE', `must be a cron expression such as "0 2 * * *" (daily at 02:00) or off, got "${raw.slice(0, 60)}"`)
+  }
+  const timezone = text(env, 'TENANTD_BACKUP_TIMEZONE') ?? 'UTC'
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone })
+  } catch {
+    throw new ConfigError('TENANTD_BACKUP_TIMEZONE', `must be an IANA time zone such as UTC or Europe/Lisbon, got "${timezone.slice(0, 60)}"`)
+  }
+  const share = text(env, 'TENANTD_BACKUP_TEST_RESTORE_SHARE') ?? '0.1'
+  const testRestoreShare = Number(share)
+  if (!/^\d*\.?\d+$/.test(share) || testRestoreShare > 1) {
+    throw new ConfigError('TENANTD_BACKUP_TEST_RESTORE_SHARE', `must be a number from 0 to 1 (0.1 = one backup in ten), got "${share.slice(0, 20)}"`)
+  }
+  return {
+    cron,
+    timezone,
+    concurrency: int(env, 'TENANTD_BACKUP_CONCURRENCY', 2, 1, 64),
+    hostConcurrency: int(env, 'TENANTD_BACKUP_HOST_CONCURRENCY', 1, 1, 64),
+    attempts: int(env, 'TENANTD_BACKUP_ATTEMPTS', 3, 1, 10),
+    catchUpHours: int(env, 'TENANTD_BACKUP_CATCH_UP_HOURS', 24, 0, 24 * 31),
+    testRestoreShare,
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = text(env, 'DATABASE_URL')
   if (databaseUrl !== undefined) {
@@ -265,7 +320,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgBinDir: text(env, 'TENANTD_PG_BIN_DIR'),
     trustedProxies: trustedProxies(env),
     domainVerifyAddress: hostPort(env, 'TENANTD_DOMAIN_VERIFY_ADDRESS'),
+    domainRecheckHours: int(env, 'TENANTD_DOMAIN_RECHECK_HOURS', 24, 0, 24 * 365),
+    domainRecheckFailures: int(env, 'TENANTD_DOMAIN_RECHECK_FAILURES', 3, 1, 100),
     edge: edgeConfig(env, host, int(env, 'PORT', 5000, 0, 65535), path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd'), baseDomain),
     backupStorage: backupStorage(env, path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd')),
+    backupSchedule: backupSchedule(env),
+    restoreKeepHours: int(env, 'TENANTD_RESTORE_KEEP_HOURS', 24, 0, 24 * 365),
   }
 }

@@ -80,6 +80,7 @@ export const PoolExhausted = defineError(
   503
 )
 export const DomainTaken = defineError('DomainTaken', '%s', 409)
+export const PlanNotFound = defineError('PlanNotFound', 'There is no plan "%s". List the plans with `tenantctl plans`.', 404)
 export const DomainNotFound = defineError(
   'DomainNotFound',
   'Tenant "%s" has no domain "%s". List its domains with `tenantctl domains list %s`.',
@@ -137,3 +138,14 @@ export const BackupFileMissing = defineError('BackupFileMissing', '%s', 404)
 export const BackupNotRestorable = defineError('BackupNotRestorable', '%s', 409)
 /** The backup holds migrations this tenantd's tenant-migrations/ does not have. */
 export const BackupNewerThanCode = defineError('BackupNewerThanCode', '%s', 409)
+/**
+ * The tenant is frozen for a few seconds (a restore's database swap): 503, and the error
+ * handler sends `retryAfterSeconds` as Retry-After.
+ */
+export const TenantFrozen = defineError('TenantFrozen', 'Tenant "%s" is briefly unavailable: %s. Retry in %s seconds.', 503)
+/** Nothing to undo: no restore, or its previous database was already dropped. */
+export const RestoreNotUndoable = defineError('RestoreNotUndoable', '%s', 409)
+/** A body given as a tenant export is not one: not JSON, another format or version, truncated, damaged. */
+export const InvalidExport = defineError('InvalidExport', '%s', 400)
+/** The export holds migrations, modules, tables or columns this tenantd does not have. */
+export const ExportNewerThanCode = defineError('ExportNewerThanCode', '%s', 409)

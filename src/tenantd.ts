@@ -22,6 +22,7 @@ import { TenantTemplates } from './provisioning/tenant-template.js'
 import { SecretSealer } from './secrets/secret-sealer.js'
 import { TenantDirectory } from './tenancy/tenant-directory.js'
 import { DomainService } from './domains/domain-service.js'
+import { DomainRecheck } from './domains/domain-recheck.js'
 import { EdgeSync } from './edge/edge-sync.js'
 import { deleteTenantHandler, TenantLifecycle } from './tenancy/tenant-lifecycle.js'
 import { TenantPoolCache } from './tenancy/tenant-pool-cache.js'
@@ -30,7 +31,14 @@ import { backupHandler } from './backups/backup-operation.js'
 import { BackupRecords } from './backups/backup-records.js'
 import { BackupService } from './backups/backup-service.js'
 import { BackupTargets } from './backups/backup-targets.js'
+import { BackupPruner } from './backups/backup-pruner.js'
 import { restoreHandler } from './backups/restore-operation.js'
+import { restoreUndoHandler } from './backups/restore-undo-operation.js'
+import { RestoreCleanup } from './backups/restore-cleanup.js'
+import { BackupScheduler } from './backups/backup-scheduler.js'
+import { PlanCatalog } from './plans/plan-catalog.js'
+import { testRestoreBackup } from './backups/backup-test-restore.js'
+import { TenantExportService } from './tenant-export/tenant-export-service.js'
 
 /** Every long-lived part of a running tenantd, wired together. Routes only call into these. */
 export interface Tenantd {
@@ -53,10 +61,22 @@ export interface Tenantd {
   migrations: FleetMigrator
   /** Custom domains of tenants (add, verify, remove). */
   domains: DomainService
+  /** Periodic re-verification of verified custom domains. */
+  domainRecheck: DomainRecheck
   /** The Caddyfile renderer and Caddy reloader. */
   edge: EdgeSync
   /** Backups of tenant databases: back up, list, verify, restore. */
   backups: BackupService
+  /** Drops the databases restores kept for undo once TENANTD_RESTORE_KEEP_HOURS passed. */
+  restoreCleanup: RestoreCleanup
+  /** Scheduled backups of the fleet (node-cron, one replica per slot), test restores. */
+  backupScheduler: BackupScheduler
+  /** Plans: limits and backup policy. */
+  plans: PlanCatalog
+  /** Retention: prunes the backups the plans' policies let go (after each scheduled slot, and `tenantctl backup prune`). */
+  backupPruner: BackupPruner
+  /** JSON export of a tenant, and import of one as a new tenant (runbook 002). */
+  tenantExports: TenantExportService
   /** Set in embedded mode. */
   embedded: EmbeddedCluster | undefined
   /** Embedded mode: this process's hold on the data dir (tell it where we serve). */
@@ -140,7 +160,10 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     operations.register(migrations.handler())
     operations.register(installModulesHandler({ catalog: catalog.db, tenants, sealer, modules, migrationsDir: config.tenantMigrationsDir }))
     operations.register(uninstallModuleHandler({ catalog: catalog.db, tenants, sealer, modules, migrationsDir: config.tenantMigrationsDir }))
-    const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays, modules })
+    const backupTargets = new BackupTargets(config.backupStorage)
+    closers.push(async () => backupTargets.close())
+    const backupRecords = new BackupRecords(catalog.db)
+    const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays, modules, migrationsDir: config.tenantMigrationsDir })
     const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
     operations.register(provisionHandler({
         catalog: catalog.db,
@@ -152,15 +175,33 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
         migrationsDir: config.tenantMigrationsDir,
         templates: config.provisionFromTemplate ? new TenantTemplates(hosts, config.tenantMigrationsDir, log) : undefined,
         edge,
+        backups: { records: backupRecords, targets: backupTargets, pgBinDir: config.pgBinDir },
       }))
-    operations.register(deleteTenantHandler({ catalog: catalog.db, tenants, hosts, operations, onPurged: (id) => pools.evict(id) }))
-    const backupTargets = new BackupTargets(config.backupStorage)
-    closers.push(async () => backupTargets.close())
-    const backupRecords = new BackupRecords(catalog.db)
+    operations.register(deleteTenantHandler({
+      catalog: catalog.db,
+      tenants,
+      hosts,
+      operations,
+      onPurged: (id) => pools.evict(id),
+      backups: { sealer, pgBinDir: config.pgBinDir, records: backupRecords, targets: backupTargets, audit },
+    }))
     const backupDeps = { catalog: catalog.db, tenants, hosts, sealer, audit, records: backupRecords, targets: backupTargets, pgBinDir: config.pgBinDir, migrationsDir: config.tenantMigrationsDir }
     operations.register(backupHandler(backupDeps))
     operations.register(restoreHandler({ ...backupDeps, evictPools: (id) => pools.evict(id) }))
+    operations.register(restoreUndoHandler({ catalog: catalog.db, tenants, hosts, audit, evictPools: (id) => pools.evict(id) }))
+    const restoreCleanup = new RestoreCleanup({ catalog: catalog.db, hosts, audit, log: log.child({ component: 'restore-cleanup' }), keepHours: config.restoreKeepHours })
     const backups = new BackupService({ ...backupDeps, operations })
+    const backupPruner = new BackupPruner({ catalog: catalog.db, targets: backupTargets, audit, log: log.child({ component: 'backup-pruner' }) })
+    const backupScheduler = new BackupScheduler({
+      catalog: catalog.db,
+      backups,
+      operations,
+      audit,
+      log: log.child({ component: 'backup-scheduler' }),
+      config: config.backupSchedule,
+      testRestore: (backup) => testRestoreBackup(backupDeps, backup),
+      afterSlot: () => backupPruner.prune({}),
+    })
     closers.push(() => operations.stop())
 
     const first = await ensureFirstSuperAdmin(catalog.db, config)
@@ -177,9 +218,26 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     const auth = new AuthService({ catalog: catalog.db, tenants, pools, audit, config, log })
     const operators = new OperatorService(catalog.db, tenants)
     const domains = new DomainService({ catalog: catalog.db, tenants, baseDomain: config.baseDomain, verifyAddress: config.domainVerifyAddress })
+    const tenantExports = new TenantExportService({ tenants, sealer, provisioner, operations, lifecycle, modules, audit, migrationsDir: config.tenantMigrationsDir, log: log.child({ component: 'tenant-export' }) })
+    const domainRecheck = new DomainRecheck({
+      catalog: catalog.db,
+      tenants,
+      audit,
+      log: log.child({ component: 'domains' }),
+      verifyAddress: config.domainVerifyAddress,
+      everyHours: config.domainRecheckHours,
+      failuresAllowed: config.domainRecheckFailures,
+    })
+    domainRecheck.start()
+    closers.push(() => domainRecheck.close())
     await edge.start()
     closers.push(() => edge.close())
     operations.start()
+    await backupScheduler.start()
+    // Closed before the operation runner (closers run in reverse): slots stop taking tenants first.
+    closers.push(() => backupScheduler.close())
+    restoreCleanup.start()
+    closers.push(() => restoreCleanup.stop())
 
     return {
       config,
@@ -200,8 +258,14 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       moduleService,
       migrations,
       domains,
+      domainRecheck,
       edge,
       backups,
+      restoreCleanup,
+      backupScheduler,
+      plans: new PlanCatalog(catalog.db),
+      backupPruner,
+      tenantExports,
       embedded,
       dataDirLock,
       async close() {

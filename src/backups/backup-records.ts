@@ -69,6 +69,11 @@ export class BackupRecords {
       createdAt: new Date(row.created_at).toISOString(),
       completedAt: iso(row.completed_at),
       verifiedAt: iso(row.verified_at),
+      reason: row.reason,
+      slotAt: iso(row.slot_at),
+      testRestoredAt: iso(row.test_restored_at),
+      testRestoreError: row.test_restore_error,
+      prunedAt: iso(row.pruned_at),
     }
   }
 }

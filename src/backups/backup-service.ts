@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { Backup } from '../http/schemas/backup-schemas.js'
-import type { BackupRow, OperationRow } from '../catalog/catalog-schema.js'
-import { InvalidTransition, OperationInProgress } from '../errors.js'
+import type { BackupReason, BackupRow, OperationRow } from '../catalog/catalog-schema.js'
+import { InvalidTransition, OperationInProgress, TenantNotFound } from '../errors.js'
+import { isUuid } from '../uuid.js'
 import type { OperationRunner } from '../operations/operation-runner.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
 import { backupKey } from './backup-storage.js'
@@ -11,6 +12,7 @@ import type { BackupTargets } from './backup-targets.js'
 import { verifyBackup, type BackupVerifierDeps, type Verification } from './backup-verifier.js'
 import { restoreDatabaseNames } from './database-swap.js'
 import { assertRestorable, type RestoreParams } from './restore-operation.js'
+import { requestRestoreUndo } from './restore-undo-operation.js'
 import { tenantdVersion } from './pg-client-tools.js'
 
 export interface BackupServiceDeps extends BackupVerifierDeps {
@@ -38,7 +40,11 @@ export class BackupService {
   constructor(private readonly deps: BackupServiceDeps) {}
 
   /** Records a `running` backup and enqueues its operation, in one transaction. */
-  async requestBackup(tenantKey: string, createdBy?: string | null): Promise<{ tenant: TenantRecord; backup: BackupRow; operation: OperationRow }> {
+  async requestBackup(
+    tenantKey: string,
+    createdBy?: string | null,
+    options: { reason?: BackupReason; slotAt?: Date } = {}
+  ): Promise<{ tenant: TenantRecord; backup: BackupRow; operation: OperationRow }> {
     const tenant = await this.deps.tenants.get(tenantKey)
     if (!backupStatuses.has(tenant.status)) {
       throw new InvalidTransition(`tenant ${tenant.slug} is ${tenant.status}; only active, suspended or canceled tenants have a database to back up`)
@@ -60,6 +66,8 @@ export class BackupService {
           tenantd_version: tenantdVersion(),
           created_by: createdBy ?? null,
           created_at: createdAt,
+          reason: options.reason ?? 'manual',
+          slot_at: options.slotAt ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow()
@@ -67,8 +75,17 @@ export class BackupService {
     })
   }
 
-  async list(tenantKey: string, limit?: number, offset?: number): Promise<{ tenant: TenantRecord; items: BackupRow[]; total: number }> {
-    const tenant = await this.deps.tenants.get(tenantKey)
+  /**
+   * A tenant's backups, newest first. A hard-deleted tenant's (its final backup, kept for
+   * retention) are listed by its id, the only name it still has.
+   */
+  async list(tenantKey: string, limit?: number, offset?: number): Promise<{ tenant: { id: string; slug: string }; items: BackupRow[]; total: number }> {
+    const tenant = await this.deps.tenants.get(tenantKey).catch(async (error: unknown) => {
+      if (!(error instanceof TenantNotFound) || !isUuid(tenantKey)) throw error
+      const purged = await this.deps.catalog.selectFrom('tenants').select(['id', 'slug']).where('id', '=', tenantKey).executeTakeFirst()
+      if (!purged) throw error
+      return purged
+    })
     return { tenant, ...(await this.deps.records.list(tenant.id, limit, offset)) }
   }
 
@@ -109,5 +126,10 @@ export class BackupService {
   /** The restores that swapped a database in for this tenant, newest first. */
   async restores(tenantId: string) {
     return this.deps.catalog.selectFrom('backup_restores').selectAll().where('tenant_id', '=', tenantId).orderBy('restored_at', 'desc').execute()
+  }
+
+  /** Enqueues `restore-undo` of the tenant's last restore; 409 RestoreNotUndoable when its previous database is gone. */
+  async requestUndo(tenantKey: string, createdBy?: string | null) {
+    return requestRestoreUndo(this.deps, tenantKey, createdBy)
   }
 }

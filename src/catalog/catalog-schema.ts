@@ -22,6 +22,7 @@ export interface CatalogDatabase {
   migration_run_tenants: MigrationRunTenantTable
   backups: BackupTable
   backup_restores: BackupRestoreTable
+  backup_slots: BackupSlotTable
 }
 
 export interface TenantModuleTable {
@@ -57,6 +58,14 @@ export interface PlanTable {
   max_users: number | null
   storage_mb: number | null
   api_calls_per_month: number | null
+  /** Cron expression of the plan's scheduled backups; null: TENANTD_BACKUP_SCHEDULE (control-migrations/0007). */
+  backup_schedule: string | null
+  /** Backups younger than this are kept whatever the counts below say. */
+  backup_retention_days: Generated<number>
+  /** Grandfather-father-son: the newest backup of each of the last N days, ISO weeks and months is kept. */
+  backup_keep_daily: Generated<number>
+  backup_keep_weekly: Generated<number>
+  backup_keep_monthly: Generated<number>
 }
 
 export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'canceled' | 'deleted' | 'failed'
@@ -80,6 +89,9 @@ export interface TenantTable {
   purged_at: NullableTimestamp
   created_at: Timestamp
   updated_at: Timestamp
+  /** Traffic answered 503 + Retry-After until then: a restore's swap, a move's cutover (control-migrations/0007). */
+  frozen_until: NullableTimestamp
+  frozen_reason: string | null
 }
 
 export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back'
@@ -204,6 +216,8 @@ export interface TenantDomainTable {
   verified_at: NullableTimestamp
   last_checked_at: NullableTimestamp
   last_error: string | null
+  /** Failed re-checks in a row of a verified domain (control-migrations/0008). */
+  failed_checks: Generated<number>
   created_at: Timestamp
   updated_at: Timestamp
 }
@@ -232,6 +246,8 @@ export interface EdgeStateTable {
 export type EdgeStateRow = Selectable<EdgeStateTable>
 
 export type BackupState = 'running' | 'completed' | 'verified' | 'failed' | 'pruned'
+/** Why a backup was taken: asked for, by the schedule, or the final one before a hard delete. */
+export type BackupReason = 'manual' | 'scheduled' | 'final'
 
 /** One backup file of one tenant database (control-migrations/0006). */
 export interface BackupTable {
@@ -256,8 +272,26 @@ export interface BackupTable {
   created_at: Timestamp
   completed_at: NullableTimestamp
   verified_at: NullableTimestamp
+  /** control-migrations/0007 */
+  reason: Generated<BackupReason>
+  pruned_at: NullableTimestamp
+  test_restored_at: NullableTimestamp
+  test_restore_error: string | null
+  slot_at: NullableTimestamp
 }
 export type BackupRow = Selectable<BackupTable>
+
+/** A scheduled slot claimed by one replica (control-migrations/0007). */
+export interface BackupSlotTable {
+  schedule: string
+  slot_at: Date
+  claimed_by: string
+  claimed_at: Generated<Date>
+  tenants: Generated<number>
+  heartbeat_at: Generated<Date>
+  failed: Generated<number>
+  finished_at: NullableTimestamp
+}
 
 /** A restore that swapped a database in; the previous one is kept for undo. */
 export interface BackupRestoreTable {

@@ -146,4 +146,74 @@ export interface Backup {
   createdAt: string
   completedAt: string | null
   verifiedAt: string | null
+  reason: 'manual' | 'scheduled' | 'final'
+  slotAt: string | null
+  testRestoredAt: string | null
+  testRestoreError: string | null
+  prunedAt: string | null
+}
+
+/** GET /api/admin/plans */
+export interface Plan {
+  id: string
+  name: string
+  maxConnections: number
+  poolSize: number
+  maxUsers: number | null
+  storageMb: number | null
+  apiCallsPerMonth: number | null
+  tenantCount: number
+  backup: { schedule: string | null; retentionDays: number; keepDaily: number; keepWeekly: number; keepMonthly: number }
+}
+
+/** POST /api/admin/backups/run-all?wait=true */
+export interface SlotResult {
+  schedule: string
+  slotAt: string
+  tenants: number
+  backedUp: number
+  failed: Array<{ tenant: string; error: string }>
+  testRestored: number
+}
+
+/** GET /api/admin/backups/schedule */
+export interface BackupScheduleStatus {
+  schedules: Array<{ cron: string; plans: string[]; nextRunAt: string | null }>
+  timezone: string
+  concurrency: number
+  hostConcurrency: number
+  recentSlots: Array<{ schedule: string; slotAt: string; claimedBy: string; tenants: number; failed: number; finishedAt: string | null }>
+}
+
+/** A backup retention prunes, or would (POST /api/admin/backups/prune). */
+export interface PrunedBackup {
+  backupId: string
+  tenantId: string
+  tenantSlug: string
+  createdAt: string
+  state: Backup['state']
+  sizeBytes: number | null
+  reason: string
+}
+
+export interface PruneBackupsResult {
+  dryRun: boolean
+  items: PrunedBackup[]
+  prunedCount: number
+  freedBytes: number
+}
+
+/** POST /api/admin/tenants/restore: a JSON export imported as a new tenant. */
+export interface TenantImportResult {
+  tenant: Tenant
+  operationId: string
+  tables: Array<{ name: string; rows: number }>
+  rows: number
+  bytes: number
+}
+
+/** The trailer that ends a JSON export (GET /api/tenants/export). */
+export interface TenantExportTrailer {
+  rows: Record<string, number>
+  sha256: string
 }

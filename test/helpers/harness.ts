@@ -58,7 +58,8 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
   await cluster.query(`CREATE DATABASE ${catalogDb} OWNER ${admin.user}`)
   const superAdmin = { email: 'root@tenantd.test', password: 'root-password-1' }
   const edgeDir = await mkdtemp(path.join(tmpdir(), 'tenantd-edge-'))
-  t.teardown(() => rm(edgeDir, { recursive: true, force: true }))
+  const backupDir = await mkdtemp(path.join(tmpdir(), 'tenantd-backups-'))
+  t.teardown(() => Promise.all([rm(edgeDir, { recursive: true, force: true }), rm(backupDir, { recursive: true, force: true })]))
   const env: Record<string, string> = {
     DATABASE_URL: cluster.url(catalogDb, admin.user, admin.password),
     TENANTD_MASTER_KEY: SecretSealer.generateKeyring('test1'),
@@ -71,7 +72,11 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     TENANTD_OPERATION_STALE_MS: '2000',
     // Each harness renders its own Caddyfile (never one in the checkout); no Caddy to reload.
     TENANTD_CADDY: 'off',
+    // No scheduled backups unless a test asks: a catch-up at start would race the test's own operations.
+    TENANTD_BACKUP_SCHEDULE: 'off',
     TENANTD_CADDYFILE: path.join(edgeDir, 'Caddyfile'),
+    // Backups (a hard delete's final one too) go to this harness's own directory, never the checkout.
+    TENANTD_BACKUP_STORAGE: backupDir,
     ...options.env,
   }
   const config = loadConfig(env)

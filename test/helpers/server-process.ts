@@ -44,7 +44,7 @@ export async function startServerProcess(t: TapLike, options: StartServerOptions
   const port = options.env.PORT ? Number(options.env.PORT) : await freePort()
   const base = options.inheritEnv === false ? minimalEnv() : { ...process.env }
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...base, ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
+    env: { ...base, TENANTD_BACKUP_SCHEDULE: 'off', ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
   })
@@ -80,7 +80,7 @@ export async function startServerProcess(t: TapLike, options: StartServerOptions
 
 /** Runs `node --import tsx src/server.ts` expecting it to exit on its own; resolves with its output. */
 export async function runServerToExit(env: Record<string, string>, timeoutMs = 20_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), TENANTD_BACKUP_SCHEDULE: 'off', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))

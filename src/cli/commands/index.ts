@@ -15,6 +15,8 @@ import { edgeGroup } from './edge-commands.js'
 import { domainsGroup } from './domain-commands.js'
 import { update } from './tenant-update.js'
 import { backupGroup, restore } from './backup-commands.js'
+import { exportCommands } from './export-commands.js'
+import { plansGroup } from './plan-commands.js'
 
 /**
  * Every tenantctl command, in the order `--help` lists them. A new command group
@@ -29,12 +31,14 @@ export const commands: CommandEntry[] = [
   update,
   opsGroup,
   hostsGroup,
+  plansGroup,
   modulesGroup,
   domainsGroup,
   edgeGroup,
   migrateGroup,
   backupGroup,
   restore,
+  ...exportCommands,
   usersGroup,
   operatorsGroup,
   audit,

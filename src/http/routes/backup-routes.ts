@@ -4,7 +4,7 @@ import { OperationFailed } from '../../errors.js'
 import { assertCanAdministerTenant, requireOperator, requireSuperAdmin } from '../guards.js'
 import { BackupParams, BackupSchema, ListBackupsQuery, RestoreBody, RestoreRecordSchema, type RestoreBodyType } from '../schemas/backup-schemas.js'
 import { ErrorSchema, errorResponses, IdParams } from '../schemas/common-schemas.js'
-import { OperationSchema, WaitQuery } from '../schemas/tenant-schemas.js'
+import { OperationSchema, TenantSchema, WaitQuery } from '../schemas/tenant-schemas.js'
 
 /** Backups of one tenant database (issue 8): back up now, list, show, verify, restore. */
 export async function backupRoutes(app: FastifyInstance): Promise<void> {
@@ -100,20 +100,47 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       preHandler: requireSuperAdmin,
       schema: {
         tags: ['backups'],
-        summary: 'Restore a verified backup into a new database, compare row counts, then swap it in; the previous database is kept (renamed)',
+        summary:
+          'Restore a verified backup into a new database, compare row counts, then swap it in; the previous database is kept (renamed). ' +
+          'With asNewTenant: provision a new tenant (own role, database and password) filled from the backup instead (a clone).',
         params: IdParams,
         body: RestoreBody,
         querystring: WaitQuery,
         response: {
           200: Type.Object({ operation: OperationSchema, restore: RestoreRecordSchema }),
-          202: Type.Object({ operationId: Type.String(), backupId: Type.String() }),
+          201: Type.Object({ tenant: TenantSchema, operation: OperationSchema }),
+          202: Type.Object({ operationId: Type.String(), backupId: Type.String(), tenant: Type.Optional(TenantSchema) }),
           ...errorResponses,
           503: ErrorSchema,
         },
       },
     },
     async (request, reply) => {
-      const { backupId } = request.body as RestoreBodyType
+      const { backupId, asNewTenant } = request.body as RestoreBodyType
+      if (asNewTenant) {
+        const { provisioner, tenants } = app.tenantd
+        const started = await provisioner.requestClone((request.params as { id: string }).id, backupId, asNewTenant, request.principal?.id)
+        const { tenant, operation } = started
+        await audit.record({
+          ...actor(request),
+          tenantId: tenant.id,
+          action: 'tenant.clone',
+          target: tenant.slug,
+          details: { sourceTenantId: started.source.id, source: started.source.slug, backupId: started.backup.id, plan: tenant.plan_id, host: tenant.host_name, operationId: operation.id },
+        })
+        const cloned = operations.execute(operation.id)
+        if ((request.query as { wait?: boolean }).wait) {
+          const done = await cloned
+          if (done.status !== 'succeeded') {
+            const rolledBack = (await tenants.get(tenant.id).catch(() => null)) === null
+            if (!rolledBack) throw failed(operation.id, done)
+            throw new OperationFailed(`clone ${tenant.slug} failed at step ${done.step ?? '?'}: ${done.error ?? 'no error recorded'}. It was rolled back: no role or database is left and the slug is free.`)
+          }
+          return reply.status(201).send({ tenant: tenants.toApi(await tenants.get(tenant.id)), operation: done })
+        }
+        cloned.catch((error) => request.log.error({ err: error }, 'clone operation crashed'))
+        return reply.status(202).send({ tenant: tenants.toApi(tenant), operationId: operation.id, backupId: started.backup.id })
+      }
       const { tenant, backup, operation } = await backups.requestRestore((request.params as { id: string }).id, backupId, request.principal?.id)
       await audit.record({ ...actor(request), tenantId: tenant.id, action: 'backup.restore', target: tenant.slug, details: { backupId: backup.id, operationId: operation.id } })
       const run = operations.execute(operation.id)
@@ -128,6 +155,41 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       }
       run.catch((error) => request.log.error({ err: error }, 'restore operation crashed'))
       return reply.status(202).send({ operationId: operation.id, backupId: backup.id })
+    }
+  )
+
+  app.post(
+    '/api/admin/tenants/:id/restore/undo',
+    {
+      preHandler: requireSuperAdmin,
+      schema: {
+        tags: ['backups'],
+        summary: 'Undo the last restore: swap the kept previous database back in (the one in use is kept in its place). 409 when it was dropped (TENANTD_RESTORE_KEEP_HOURS).',
+        params: IdParams,
+        querystring: WaitQuery,
+        response: {
+          200: Type.Object({ operation: OperationSchema, restore: RestoreRecordSchema }),
+          202: Type.Object({ operationId: Type.String(), restoreId: Type.String() }),
+          ...errorResponses,
+          503: ErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { tenant, restore, operation } = await backups.requestUndo((request.params as { id: string }).id, request.principal?.id)
+      await audit.record({ ...actor(request), tenantId: tenant.id, action: 'backup.restore_undo', target: tenant.slug, details: { restoreId: restore.id, operationId: operation.id } })
+      const run = operations.execute(operation.id)
+      if ((request.query as { wait?: boolean }).wait) {
+        const done = await run
+        if (done.status !== 'succeeded') throw failed(operation.id, done)
+        const row = (await backups.restores(tenant.id)).find((r) => r.id === restore.id)!
+        return reply.status(200).send({
+          operation: done,
+          restore: { backupId: row.backup_id, database: row.database_name, previousDatabase: row.previous_database, restoredAt: new Date(row.restored_at).toISOString() },
+        })
+      }
+      run.catch((error) => request.log.error({ err: error }, 'restore undo operation crashed'))
+      return reply.status(202).send({ operationId: operation.id, restoreId: restore.id })
     }
   )
 }

@@ -27,6 +27,11 @@ export const BackupSchema = Type.Object(
     createdAt: Type.String({ format: 'date-time' }),
     completedAt: Nullable(Type.String({ format: 'date-time' })),
     verifiedAt: Nullable(Type.String({ format: 'date-time' })),
+    reason: Type.Union([Type.Literal('manual'), Type.Literal('scheduled'), Type.Literal('final')], { description: 'Asked for, taken by the schedule, or the final one before a hard delete' }),
+    slotAt: Nullable(Type.String({ format: 'date-time', description: 'The scheduled slot a scheduled backup belongs to' })),
+    testRestoredAt: Nullable(Type.String({ format: 'date-time', description: 'Last restore into a scratch database with row counts compared' })),
+    testRestoreError: Nullable(Type.String()),
+    prunedAt: Nullable(Type.String({ format: 'date-time', description: 'When retention deleted the file' })),
   },
   { $id: 'Backup' }
 )
@@ -42,8 +47,21 @@ export const ListBackupsQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
 })
 
+/** Restore as a new tenant (a clone, e.g. a staging copy) instead of over this one. */
+export const CloneTarget = Type.Object(
+  {
+    slug: Type.String({ minLength: 1, maxLength: 100, description: 'The new tenant\'s slug (same rules as provisioning)' }),
+    subdomain: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Defaults to the slug' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Defaults to "<source name> (copy)"' })),
+  },
+  { additionalProperties: false }
+)
+
 export const RestoreBody = Type.Object(
-  { backupId: Type.String({ minLength: 1, maxLength: 100, description: 'A verified backup of this tenant' }) },
+  {
+    backupId: Type.String({ minLength: 1, maxLength: 100, description: 'A verified backup of this tenant' }),
+    asNewTenant: Type.Optional(CloneTarget),
+  },
   { additionalProperties: false }
 )
 export type RestoreBodyType = Static<typeof RestoreBody>
