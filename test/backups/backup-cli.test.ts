@@ -24,7 +24,7 @@ t.test('tenantctl backup run | list | show | verify, and restore', async (t) => 
 
   const list = await cli.run(['backup', 'list', 'umbrella'])
   t.equal(list.code, 0, showRun(list))
-  t.match(list.stdout, /ID\s+CREATED\s+STATE\s+SIZE\s+SHA-256/)
+  t.match(list.stdout, /ID\s+CREATED\s+STATE\s+WHY\s+SIZE\s+SHA-256/)
   t.match(list.stdout, new RegExp(`${backup.id}.*verified`))
 
   const show = await cli.run(['backup', 'show', 'umbrella', backup.id])
