@@ -1,6 +1,5 @@
-import { pipeline } from 'node:stream'
-import { Transform } from 'node:stream'
-import { execa } from 'execa'
+import { spawn } from 'node:child_process'
+import { pipeline, Transform } from 'node:stream'
 import pg from 'pg'
 import type { BackupRow } from '../catalog/catalog-schema.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
@@ -48,52 +47,78 @@ export async function writeBackup(
   await client.connect()
   try {
     // The transaction stays open until pg_dump is done: an exported snapshot lives only as
-    // long as the transaction that exported it.
-    await client.query('begin isolation level repeatable read read only')
-    const snapshot = (await client.query<{ id: string }>('select pg_export_snapshot() as id')).rows[0]!.id
-    const inventory = await readInventory(client)
-    const estimate = Number((await client.query<{ n: string }>('select pg_database_size(current_database()) as n')).rows[0]!.n)
+    // long as the transaction that exported it. Both in one round trip.
+    const opened = (await client.query('begin isolation level repeatable read read only; select pg_export_snapshot() as id')) as unknown as pg.QueryResult[]
+    const snapshot = String(opened[1]!.rows[0]!.id)
 
     const pgDump = pgToolPath(deps.pgBinDir, 'pg_dump')
     const pgDumpVersion = await pgToolVersion(pgDump)
-    const child = execa(pgDump, ['--format=custom', `--snapshot=${snapshot}`, '--no-password'], {
+    // node:child_process rather than execa: a backup is one process start, and execa's
+    // machinery around it costs more CPU than the start itself (~4 ms against ~2 ms).
+    const child = spawn(pgDump, ['--format=custom', `--snapshot=${snapshot}`, '--no-password'], {
       env: pgToolEnv({ host: connection.host!, port: connection.port!, database: tenant.database_name, user: tenant.role_name, password: connection.password }),
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: { stdout: false, stderr: true },
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
-    const exited = child.then(
-      () => undefined,
-      (error: { exitCode?: number; stderr?: unknown; message?: string }) =>
-        new Error(`pg_dump of ${tenant.database_name} failed (exit code ${error.exitCode ?? '?'}): ${stderrTail(error.stderr) || error.message?.split('\n')[0]}`)
-    )
+    const exited = new Promise<Error | undefined>((resolve) => {
+      let stderr = ''
+      child.stderr.setEncoding('utf8').on('data', (text: string) => {
+        stderr = (stderr + text).slice(-16 * 1024)
+      })
+      const fail = (detail: string) => new Error(`pg_dump of ${tenant.database_name} failed ${detail}`)
+      child.once('error', (error) => resolve(fail(`(exit code ?): ${error.message}`)))
+      child.once('close', (code, signal) =>
+        resolve(code === 0 ? undefined : fail(`(exit code ${code ?? '?'}): ${stderrTail(stderr) || `${pgDump} ${signal ? `killed by ${signal}` : `exited with ${code}`}`}`))
+      )
+    })
+    // pg_database_size only sizes the progress bar: asked while pg_dump starts, not before.
+    let estimate = Number.POSITIVE_INFINITY
+    // The row counts are read while pg_dump runs, on this connection, in the snapshot pg_dump
+    // dumps: the counts scan every table, and doing that alongside the dump instead of before
+    // it takes it off the backup's wall time. A failed count stops the dump.
+    let inventory: DatabaseInventory | undefined
+    const counted = client
+      .query<{ n: string }>('select pg_database_size(current_database()) as n')
+      .then((size) => {
+        estimate = Number(size.rows[0]!.n)
+        return readInventory(client)
+      })
+      .then(
+        (read) => {
+          inventory = read
+          return undefined
+        },
+        (error: Error) => {
+          child.kill()
+          return new Error(`reading the row counts of ${tenant.database_name} failed: ${error.message}`, { cause: error })
+        }
+      )
     // pg_dump's stdout ends before its exit status is known. Hold the end of the stream until
-    // it is: a pg_dump that failed half-way must fail the write, not store a short dump
-    // under a valid final record.
+    // it is (and until the counts are read): a pg_dump that failed half-way must fail the
+    // write, not store a short dump under a valid final record. Counts the plain bytes on the way.
+    let dumpBytes = 0
     const gate = new Transform({
-      transform(chunk, _encoding, callback) {
+      transform(chunk: Buffer, _encoding, callback) {
+        dumpBytes += chunk.length
+        onProgress(dumpBytes, estimate)
         callback(null, chunk)
       },
       flush(callback) {
-        void exited.then((error) => callback(error))
+        void Promise.all([counted, exited]).then(([countError, dumpError]) => callback(countError ?? dumpError))
       },
     })
-    const plain = createDigestStream((bytes) => onProgress(bytes, estimate))
     const stored = createDigestStream()
     // An error anywhere in the chain destroys `body`, which fails storage.write with it.
-    const body = pipeline(child.stdout, gate, plain, createBackupEncryptor(deps.sealer, { tenantId: tenant.id, backupId: backup.id }), stored, () => {})
+    const body = pipeline(child.stdout, gate, createBackupEncryptor(deps.sealer, { tenantId: tenant.id, backupId: backup.id }), stored, () => {})
     try {
       await storage.write(backup.storage_key, body)
     } catch (error) {
       child.kill()
       throw error
     }
-    const failure = await exited
-    if (failure) throw failure
+    const failure = (await counted) ?? (await exited)
+    if (failure || !inventory) throw failure ?? new Error(`no row counts for ${tenant.database_name}`)
     await client.query('commit')
-    return { ...inventory, sizeBytes: stored.bytes, sha256: stored.digest(), dumpBytes: plain.bytes, pgDumpVersion }
+    return { ...inventory, sizeBytes: stored.bytes, sha256: stored.digest(), dumpBytes, pgDumpVersion }
   } finally {
     await client.end().catch(() => {})
   }
