@@ -66,3 +66,16 @@ export function formatTime(iso: string | null | undefined): string {
 function width(text: string): number {
   return [...text].length
 }
+
+/** 1536 → "1.5 KiB"; null → "-". */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '-'
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let value = bytes
+  let unit = 0
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024
+    unit++
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
+}

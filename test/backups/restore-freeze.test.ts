@@ -6,6 +6,7 @@ import t from 'tap'
 import { RestoreCleanup } from '../../src/backups/restore-cleanup.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 import { tenantClient } from '../modules/module-test-helpers.js'
 import { damageData, databasesLike, fingerprint, seedTenant } from './backup-test-helpers.js'
 
@@ -28,23 +29,7 @@ const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backu
 const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
 
-await catalogQuery(`
-  create table test_step_gate (slug text not null, step text not null);
-  grant select on test_step_gate to public;
-  create function test_step_gate() returns trigger language plpgsql as $$
-  declare
-    tenant_slug text;
-  begin
-    if new.step is distinct from old.step and new.tenant_id is not null then
-      select slug into tenant_slug from tenants where id = new.tenant_id;
-      if exists (select 1 from test_step_gate g where g.slug = tenant_slug and g.step = new.step) then
-        perform pg_advisory_xact_lock(hashtext('gate:' || tenant_slug));
-      end if;
-    end if;
-    return new;
-  end $$;
-  create trigger test_step_gate before update on operations for each row execute function test_step_gate();
-`)
+await installStepGate(h.cluster.url(catalogDb))
 
 const slug = 'frz'
 const tenant = await h.provision({ name: 'Frozen', slug, adminEmail: `admin@${slug}.test`, adminPassword: 'frozen-password-1', modules: ['price-basket'] })
@@ -72,39 +57,22 @@ async function frozenUntil(): Promise<Date | null> {
 
 t.test('during the swap the tenant answers 503 with Retry-After; after it, 200 with the restored data', async (t) => {
   t.equal((await suppliers()).json().total, before.cp_fornecedores!.rows, 'before: the damaged data is served')
-  const gate = new pg.Client({ connectionString: h.cluster.url(catalogDb) })
-  await gate.connect()
+  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, 'swapDatabase')
   const holder = new pg.Client({ connectionString: h.cluster.url() })
   await holder.connect()
   t.teardown(async () => {
-    await gate.end().catch(() => {})
+    await gate.end()
     await holder.end().catch(() => {})
   })
-  await gate.query(`select pg_advisory_lock(hashtext('gate:' || $1))`, [slug])
-  await gate.query('insert into test_step_gate (slug, step) values ($1, $2)', [slug, 'swapDatabase'])
-  let gateOpen = false
-  const openGate = async () => {
-    if (gateOpen) return
-    gateOpen = true
-    await gate.query('delete from test_step_gate where slug = $1', [slug])
-    await gate.query(`select pg_advisory_unlock(hashtext('gate:' || $1))`, [slug])
-  }
-  t.teardown(openGate)
+  const openGate = () => gate.open()
 
   const res = await h.asAdmin({ method: 'POST', url: `/api/admin/tenants/${slug}/restore`, payload: { backupId } })
   t.equal(res.statusCode, 202, res.body)
   const operationId = res.json().operationId as string
   const params = (await catalogQuery('select params from operations where id = $1', [operationId])).rows[0]!.params as { restoredDatabase: string; previousDatabase: string }
-  await waitFor('the restore to wait before its swap step', async () => {
+  await gate.waitUntilHeld(undefined, async () => {
     const op = (await catalogQuery('select status from operations where id = $1', [operationId])).rows[0] as { status: string }
     if (op.status === 'failed') throw new Error('the restore failed before its swap')
-    const waiting = await gate.query(
-      `select 1 from pg_locks where locktype = 'advisory' and not granted and objsubid = 1
-          and database = (select oid from pg_database where datname = current_database())
-          and objid::bigint = (hashtext('gate:' || $1)::bigint & 4294967295)`,
-      [slug]
-    )
-    return waiting.rowCount ? true : undefined
   })
   t.equal((await suppliers()).statusCode, 200, 'restored and compared, not swapped yet: still served')
 

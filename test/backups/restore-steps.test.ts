@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { closeStepGate, installStepGate, type StepGate } from '../helpers/step-gate.js'
 import { tenantClient } from '../modules/module-test-helpers.js'
 import { databasesLike, fingerprint, seedTenant } from './backup-test-helpers.js'
 
@@ -38,23 +39,7 @@ t.teardown(() => {
   for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 })
 
-await catalogQuery(`
-  create table test_step_gate (slug text not null, step text not null);
-  grant select on test_step_gate to public;
-  create function test_step_gate() returns trigger language plpgsql as $$
-  declare
-    tenant_slug text;
-  begin
-    if new.step is distinct from old.step and new.tenant_id is not null then
-      select slug into tenant_slug from tenants where id = new.tenant_id;
-      if exists (select 1 from test_step_gate g where g.slug = tenant_slug and g.step = new.step) then
-        perform pg_advisory_xact_lock(hashtext('gate:' || tenant_slug));
-      end if;
-    end if;
-    return new;
-  end $$;
-  create trigger test_step_gate before update on operations for each row execute function test_step_gate();
-`)
+await installStepGate(h.cluster.url(catalogDb))
 
 const slug = 'steps'
 const tenant = await h.provision({ name: 'Steps', slug, adminEmail: `admin@${slug}.test`, adminPassword: 'steps-password-1', modules: ['price-basket'] })
@@ -131,36 +116,10 @@ type Stop = { after: 'checkBackup' | 'restoreDatabase' | 'compareRowCounts' } | 
 const nextStep = { checkBackup: 'restoreDatabase', restoreDatabase: 'compareRowCounts', compareRowCounts: 'swapDatabase' } as const
 const describe = (stop: Stop) => ('after' in stop ? `after ${stop.after}` : `during ${stop.during}`)
 
-/** Waits until a backend (of `appName`, if given) waits on the step gate's lock. */
-async function waitAtGate(gate: pg.Client, appName?: string): Promise<void> {
-  await gate.query('select 1') // the gate client is connected and idle
-  await waitFor('the operation to wait at the gate', async () => {
-    const waiting = await gate.query(
-      `select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid
-        where ($2::text is null or a.application_name = $2) and l.locktype = 'advisory' and not l.granted and l.objsubid = 1
-          and l.database = (select oid from pg_database where datname = current_database())
-          and l.objid::bigint = (hashtext('gate:' || $1)::bigint & 4294967295)`,
-      [slug, appName ?? null]
-    )
-    return waiting.rowCount ? true : undefined
-  })
-}
-
-async function openGateClient(step: string): Promise<{ gate: pg.Client; open(): Promise<void> }> {
-  const gate = new pg.Client({ connectionString: h.cluster.url(catalogDb) })
-  await gate.connect()
-  await gate.query(`select pg_advisory_lock(hashtext('gate:' || $1))`, [slug])
-  await gate.query('insert into test_step_gate (slug, step) values ($1, $2)', [slug, step])
-  let opened = false
-  return {
-    gate,
-    async open() {
-      if (opened) return
-      opened = true
-      await gate.query('delete from test_step_gate where slug = $1', [slug])
-      await gate.query(`select pg_advisory_unlock(hashtext('gate:' || $1))`, [slug])
-    },
-  }
+/** Holds the restore before it records `step` (see test/helpers/step-gate.ts). */
+async function openGateClient(step: string): Promise<{ gate: StepGate; open(): Promise<void> }> {
+  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, step)
+  return { gate, open: () => gate.open() }
 }
 
 /** Holds a lock on a database (as the superuser): its rename waits for it. */
@@ -201,7 +160,7 @@ async function restoreAndKill(stop: Stop): Promise<{ operationId: string; params
     })
     const body = (await res.json()) as { operationId: string }
     if (res.status !== 202) throw new Error(`restore answered ${res.status}: ${JSON.stringify(body)}`)
-    await waitAtGate(gate, appName)
+    await gate.waitUntilHeld(appName)
     const params = await paramsOf(body.operationId)
     if ('during' in stop) {
       holder = await holdDatabase(params.restoredDatabase)
@@ -287,7 +246,7 @@ t.test('failing at compareRowCounts (the restored database damaged): old databas
   const res = await h.asAdmin({ method: 'POST', url: `/api/admin/tenants/${slug}/restore`, payload: { backupId } })
   t.equal(res.statusCode, 202, res.body)
   const operationId = res.json().operationId as string
-  await waitAtGate(gate)
+  await gate.waitUntilHeld()
   const params = await paramsOf(operationId)
   await h.cluster.query(`delete from settings where key = 'k1'`, [], params.restoredDatabase)
   await open()

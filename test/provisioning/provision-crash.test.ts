@@ -6,6 +6,7 @@ import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { provisionHandler, type ProvisionDeps } from '../../src/provisioning/provision-tenant.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 
 // A provision whose process is SIGKILLed after each step, then either resumed (retry, or a
 // restart) or rolled back, must end complete or leave no orphan database or role.
@@ -36,23 +37,7 @@ t.teardown(() => {
   for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
 })
 
-await catalogQuery(`
-  create table test_step_gate (slug text not null, step text not null);
-  grant select on test_step_gate to public;
-  create function test_step_gate() returns trigger language plpgsql as $$
-  declare
-    tenant_slug text;
-  begin
-    if new.step is distinct from old.step and new.tenant_id is not null then
-      select slug into tenant_slug from tenants where id = new.tenant_id;
-      if exists (select 1 from test_step_gate g where g.slug = tenant_slug and g.step = new.step) then
-        perform pg_advisory_xact_lock(hashtext('gate:' || tenant_slug));
-      end if;
-    end if;
-    return new;
-  end $$;
-  create trigger test_step_gate before update on operations for each row execute function test_step_gate();
-`)
+await installStepGate(h.cluster.url(catalogDb))
 
 
 /**
@@ -81,10 +66,7 @@ async function startReplica(appName = `crash-replica-${replicas.length}`): Promi
 async function provisionAndKill(slug: string, afterStep: string): Promise<{ operationId: string; tenantId: string }> {
   const next = allSteps[allSteps.indexOf(afterStep) + 1]
   if (!next) throw new Error(`no step after ${afterStep}`)
-  const gate = new pg.Client({ connectionString: h.cluster.url(catalogDb) })
-  await gate.connect()
-  await gate.query(`select pg_advisory_lock(hashtext('gate:' || $1))`, [slug])
-  await gate.query('insert into test_step_gate (slug, step) values ($1, $2)', [slug, next])
+  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, next)
   try {
     const { child, url, appName } = await startReplica()
     const token = await h.adminToken()
@@ -95,21 +77,11 @@ async function provisionAndKill(slug: string, afterStep: string): Promise<{ oper
     })
     const body = (await res.json()) as { operationId: string; tenant: { id: string } }
     if (res.status !== 202) throw new Error(`provision answered ${res.status}: ${JSON.stringify(body)}`)
-    await waitFor(`the replica to wait before recording ${next}`, async () => {
+    await gate.waitUntilHeld(appName, async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the replica exited before reaching ${next}`)
       const op = await catalogQuery('select status, step, error from operations where id = $1', [body.operationId])
       const row = op.rows[0] as { status: string; step: string; error: string | null } | undefined
       if (row && row.status !== 'running' && row.status !== 'pending') throw new Error(`the operation ended (${row.status} at ${row.step}: ${row.error}) before reaching ${next}`)
-      // One of this replica's backends waits on exactly this gate's lock (other advisory
-      // locks, such as the edge's, are not ours).
-      const waiting = await gate.query(
-        `select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid
-          where a.application_name = $2 and l.locktype = 'advisory' and not l.granted and l.objsubid = 1
-            and l.database = (select oid from pg_database where datname = current_database())
-            and l.objid::bigint = (hashtext('gate:' || $1)::bigint & 4294967295)`,
-        [slug, appName]
-      )
-      return waiting.rowCount ? true : undefined
     })
     const exited = once(child, 'exit')
     child.kill('SIGKILL')
@@ -120,13 +92,11 @@ async function provisionAndKill(slug: string, afterStep: string): Promise<{ oper
     // from before the kill) and wait until they are gone. From here on nothing writes the
     // operation row but the test's own calls.
     await waitFor(`the killed replica's backends to end`, async () => {
-      const left = await gate.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
+      const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
       return left.rowCount === 0 ? true : undefined
     })
     return { operationId: body.operationId, tenantId: body.tenant.id }
   } finally {
-    await gate.query('delete from test_step_gate where slug = $1', [slug])
-    await gate.query(`select pg_advisory_unlock(hashtext('gate:' || $1))`, [slug])
     await gate.end()
   }
 }

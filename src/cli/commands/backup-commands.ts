@@ -2,21 +2,9 @@ import type { Backup, BackupScheduleStatus, Operation, PruneBackupsResult, SlotR
 import { CliError, UsageError } from '../cli-error.js'
 import type { Command, CommandGroup } from '../command.js'
 import { watchOperation } from '../operation-watch.js'
-import { formatTime, type Column } from '../table-format.js'
+import { formatBytes, formatTime, type Column } from '../table-format.js'
 import { tenantPath } from './tenant-view.js'
 
-/** 1536 → "1.5 KiB". */
-function formatBytes(bytes: number | null): string {
-  if (bytes === null) return '-'
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
 
 const backupColumns: Column<Backup>[] = [
   { header: 'ID', value: (b) => b.id },

@@ -7,19 +7,9 @@ import { CliError, UsageError } from '../cli-error.js'
 import type { Command } from '../command.js'
 import type { Output } from '../output.js'
 import { ProgressBar } from '../progress-bar.js'
+import { formatBytes } from '../table-format.js'
 import { printTenant } from './tenant-view.js'
 
-/** 1536 → "1.5 KiB". */
-function size(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`
-}
 
 /** The last bytes of an export, where its trailer is. */
 const TAIL_BYTES = 256 * 1024
@@ -38,8 +28,8 @@ function meter(out: Output, label: string, total?: number): { transform(): Trans
     const now = Date.now()
     if (!force && now - shownAt < 200) return
     shownAt = now
-    if (bar) bar.update((bytes / total!) * 100, `${label} ${size(bytes)} of ${size(total!)}`)
-    else out.stderr.write(`\r\x1b[2K${label} ${size(bytes)}`)
+    if (bar) bar.update((bytes / total!) * 100, `${label} ${formatBytes(bytes)} of ${formatBytes(total!)}`)
+    else out.stderr.write(`\r\x1b[2K${label} ${formatBytes(bytes)}`)
   }
   // A new one per attempt (a retried upload starts over).
   const transform = () => {
@@ -103,14 +93,14 @@ export const exportTenant: Command = {
       await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), progress.transform(), target, { end: Boolean(partial) })
     } catch (error) {
       if (partial) await rm(partial, { force: true })
-      throw new CliError(`the export of ${tenant} broke off after ${size(progress.bytes())}: ${(error as Error).message}`, { hint: 'run it again; `tenantctl ops` and the server log say more', cause: error })
+      throw new CliError(`the export of ${tenant} broke off after ${formatBytes(progress.bytes())}: ${(error as Error).message}`, { hint: 'run it again; `tenantctl ops` and the server log say more', cause: error })
     } finally {
       progress.finish()
     }
     const trailer = trailerOf(progress.tail())
     if (!trailer) {
       if (partial) await rm(partial, { force: true })
-      throw new CliError(`the export of ${tenant} ended without its trailer (${size(progress.bytes())} received): the server stopped part way`, { hint: 'run it again; the server log says why' })
+      throw new CliError(`the export of ${tenant} ended without its trailer (${formatBytes(progress.bytes())} received): the server stopped part way`, { hint: 'run it again; the server log says why' })
     }
     if (partial) await rename(partial, file!)
     const rows = Object.values(trailer.rows).reduce((a, b) => a + b, 0)
@@ -119,7 +109,7 @@ export const exportTenant: Command = {
       if (file) out.printJson(summary)
       return
     }
-    const line = `exported ${tenant}: ${summary.tables} tables, ${rows} rows, ${size(summary.bytes)}${file ? ` to ${file}` : ''}`
+    const line = `exported ${tenant}: ${summary.tables} tables, ${rows} rows, ${formatBytes(summary.bytes)}${file ? ` to ${file}` : ''}`
     if (file) out.success(line)
     else out.note(`✓ ${line}`)
   },
