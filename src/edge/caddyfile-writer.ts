@@ -9,14 +9,16 @@ export interface StagedCaddyfile {
   sha256: string
   /** False when the Caddyfile already holds exactly this render: commit and discard do nothing. */
   changed: boolean
-  /** Renames the render over the Caddyfile and makes the rename durable. */
+  /** Makes the temporary file's content durable (fsync); commit() waits for it. Started early, it overlaps Caddy's load of the file. */
+  flush(): Promise<void>
+  /** Flushes, then renames the render over the Caddyfile. */
   commit(): Promise<void>
   /** Deletes the temporary file; the Caddyfile is untouched. */
   discard(): Promise<void>
 }
 
 /**
- * Puts a render in a temporary file in the Caddyfile's directory (fsynced), so it can be
+ * Puts a render in a temporary file in the Caddyfile's directory, so it can be
  * checked — by `caddy validate`, or by Caddy itself loading it — before `commit()` renames it
  * over the good file. Rename is atomic within a directory, so a reader (Caddy, an operator,
  * another replica) sees the old file or the new one, never half of one.
@@ -29,33 +31,40 @@ export interface StagedCaddyfile {
 export async function stageCaddyfile(file: string, content: string): Promise<StagedCaddyfile> {
   const sha256 = createHash('sha256').update(content).digest('hex')
   const current = await readFile(file, 'utf8').catch(() => undefined)
-  if (current === content) return { path: file, sha256, changed: false, commit: async () => {}, discard: async () => {} }
+  if (current === content) return { path: file, sha256, changed: false, flush: async () => {}, commit: async () => {}, discard: async () => {} }
   await mkdir(path.dirname(file), { recursive: true })
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   const discard = () => rm(temporary, { force: true })
+  let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
-    const handle = await open(temporary, 'wx', 0o644)
-    try {
-      await handle.writeFile(content)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    handle = await open(temporary, 'wx', 0o644)
+    await handle.writeFile(content)
   } catch (error) {
+    await handle?.close().catch(() => {})
     await discard()
     throw error
   }
+  const opened = handle
+  let flushed: Promise<void> | undefined
+  // The fsync runs once, whoever asks first; the handle is closed after it either way.
+  const flush = () =>
+    (flushed ??= opened.sync().finally(() => opened.close().catch(() => {})))
   return {
     path: temporary,
     sha256,
     changed: true,
-    discard,
+    flush,
+    async discard() {
+      await flush().catch(() => {})
+      await discard()
+    },
     async commit() {
+      // The content is on disk before the name points at it: after a crash the Caddyfile is
+      // the old render or the new one, never an empty file. The rename itself is not fsynced:
+      // losing it in a crash leaves the previous (complete) render, and every start renders
+      // the catalog's state again before serving.
+      await flush()
       await rename(temporary, file)
-      // The rename itself is durable once the directory is.
-      const dir = await open(path.dirname(file), 'r')
-      await dir.sync().catch(() => {})
-      await dir.close()
     },
   }
 }

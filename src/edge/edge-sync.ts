@@ -211,6 +211,8 @@ export class EdgeSync {
       // Caddy gets the staged render before it replaces the good file: its load adapts and
       // provisions the config and keeps the running one if that fails, which is the check
       // `caddy validate` would make, so a render Caddy takes needs no second, equally costly check.
+      // The temporary file's fsync runs while Caddy loads it (from the page cache).
+      staged.flush().catch(() => {})
       try {
         await this.caddy.apply(apply, staged.path)
         applied = true

@@ -46,6 +46,9 @@ export async function caddyAskRoutes(app: FastifyInstance): Promise<void> {
     '/api/caddy/ask',
     {
       onRequest: ask,
+      // Caddy asks on every handshake for a name it has no certificate for, so a scan of random
+      // names would be two log lines each: only warnings and errors are logged here.
+      logLevel: 'warn',
       schema: {
         tags: ['domains'],
         summary: "Caddy's on-demand TLS check: 200 for an active tenant's address, else 404 (edge proxy addresses only)",
