@@ -34,7 +34,9 @@ export class CopyOutStream extends Readable {
 
   handleCopyData(message: { chunk: Buffer }): void {
     if (this.destroyed) return
-    if (!this.push(message.chunk) && !this.#paused) {
+    // node-postgres's parser reuses its receive buffer: a chunk still queued in this stream
+    // when the next packet arrives would be overwritten in place. Queue a copy of it.
+    if (!this.push(Buffer.from(message.chunk)) && !this.#paused) {
       this.#paused = true
       this.#connection!.stream.pause()
     }
