@@ -44,7 +44,7 @@ export async function testRestoreBackup(deps: TestRestoreDeps, backup: BackupRow
   const tenant = await deps.tenants.get(backup.tenant_id)
   const scratch = `${tenant.database_name.slice(0, 63 - scratchMarker.length - 8)}${scratchMarker}${randomBytes(4).toString('hex')}`
   const connection = tenantClientConfig(tenant, deps.sealer)
-  const scratchConnection = { host: connection.host!, port: connection.port!, database: scratch, user: tenant.role_name, password: connection.password, connectionTimeoutMillis: 5_000 }
+  const scratchConnection = { host: connection.host!, port: connection.port!, database: scratch, user: connection.user, password: connection.password, connectionTimeoutMillis: 5_000 }
   let reason: string | undefined
   try {
     await deps.hosts.withAdminClient(tenant.host_id, async (client) => {

@@ -164,7 +164,7 @@ export function restoreHandler(deps: RestoreOperationDeps): OperationHandler<Res
   }
   const restoredConnection = (tenant: TenantRecord, database: string) => {
     const config = tenantClientConfig(tenant, deps.sealer)
-    return { host: config.host!, port: config.port!, database, user: tenant.role_name, password: config.password, connectionTimeoutMillis: 5_000 }
+    return { host: config.host!, port: config.port!, database, user: config.user, password: config.password, connectionTimeoutMillis: 5_000 }
   }
   const names = (params: RestoreParams) => ({ restored: params.restoredDatabase, previous: params.previousDatabase })
 

@@ -12,6 +12,8 @@ export interface Plan {
   storageMb: number | null
   apiCallsPerMonth: number | null
   tenantCount: number
+  /** Tenants' database credentials rotate when their last rotation is this many days old; null never. */
+  credentialRotationDays: number | null
   backup: {
     /** null: TENANTD_BACKUP_SCHEDULE. */
     schedule: string | null
@@ -33,6 +35,7 @@ export interface PlanChanges {
   backupKeepDaily?: number
   backupKeepWeekly?: number
   backupKeepMonthly?: number
+  credentialRotationDays?: number | null
 }
 
 /**
@@ -68,6 +71,7 @@ export class PlanCatalog {
       ...(changes.backupKeepDaily !== undefined ? { backup_keep_daily: changes.backupKeepDaily } : {}),
       ...(changes.backupKeepWeekly !== undefined ? { backup_keep_weekly: changes.backupKeepWeekly } : {}),
       ...(changes.backupKeepMonthly !== undefined ? { backup_keep_monthly: changes.backupKeepMonthly } : {}),
+      ...(changes.credentialRotationDays !== undefined ? { credential_rotation_days: changes.credentialRotationDays } : {}),
     }
     if (Object.keys(set).length) await this.catalog.updateTable('plans').set(set).where('id', '=', id).execute()
     return this.get(id)
@@ -98,6 +102,7 @@ function toPlan(row: PlanRow & { tenant_count: string | null }): Plan {
     storageMb: row.storage_mb,
     apiCallsPerMonth: row.api_calls_per_month,
     tenantCount: Number(row.tenant_count ?? 0),
+    credentialRotationDays: row.credential_rotation_days,
     backup: {
       schedule: row.backup_schedule,
       retentionDays: row.backup_retention_days,

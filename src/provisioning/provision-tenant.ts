@@ -8,7 +8,7 @@ import { migrateTenantDatabase, readBaseMigrations } from '../migrations/tenant-
 import type { OperationHandler, StepContext } from '../operations/operation-runner.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
-import { tenantClientConfig, withTenantClient } from '../tenancy/tenant-connection.js'
+import { rotationLoginRoles, tenantClientConfig, withTenantClient } from '../tenancy/tenant-connection.js'
 import { installModules } from '../modules/module-installer.js'
 import type { ModuleRegistry } from '../modules/module-registry.js'
 import type { TenantTemplates } from './tenant-template.js'
@@ -285,6 +285,8 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
 export async function dropTenantDatabaseAndRole(hosts: HostRegistry, tenant: Pick<TenantRecord, 'host_id' | 'database_name' | 'role_name'>): Promise<void> {
   await hosts.withAdminClient(tenant.host_id, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(tenant.database_name)} WITH (FORCE)`)
+    // The login roles of credential rotation (members of the owner role) go first.
+    for (const login of rotationLoginRoles(tenant.role_name)) await client.query(`DROP ROLE IF EXISTS ${escapeIdentifier(login)}`)
     await client.query(`DROP ROLE IF EXISTS ${escapeIdentifier(tenant.role_name)}`)
   })
 }

@@ -263,9 +263,13 @@ export class TenantPoolCache {
     await Promise.all([...this.#live].filter((entry) => entry.tenantId === tenantId).map((entry) => entry.closed))
   }
 
-  /** Whether the tenant has a cached pool (does not refresh its age). */
+  /**
+   * Whether the tenant has a cached pool or one being created (does not refresh its age).
+   * A creation in flight counts: it may have read credentials that a change just replaced,
+   * so a change listener must evict it too.
+   */
   has(tenantId: string): boolean {
-    return this.#cache.has(tenantId)
+    return this.#cache.has(tenantId) || this.#creating.has(tenantId)
   }
 
   stats(): TenantPoolStats {

@@ -20,6 +20,7 @@ export const listPlans: Command = {
       { header: 'STORAGE MB', value: (p) => unlimited(p.storageMb), alignRight: true },
       { header: 'BACKUPS', value: (p) => p.backup.schedule ?? 'default' },
       { header: 'KEEP', value: (p) => `${p.backup.retentionDays}d + ${p.backup.keepDaily}/${p.backup.keepWeekly}/${p.backup.keepMonthly}` },
+      { header: 'ROTATE', value: (p) => (p.credentialRotationDays === null ? 'never' : `${p.credentialRotationDays}d`) },
     ])
     out.note('KEEP: every backup younger than the days, then the newest of each of the last N days / ISO weeks / months')
   },
@@ -39,6 +40,7 @@ export const updatePlan: Command = {
     'keep-daily': { type: 'string', valueName: 'n', description: 'newest backup of each of the last n days kept' },
     'keep-weekly': { type: 'string', valueName: 'n', description: '... of each of the last n ISO weeks' },
     'keep-monthly': { type: 'string', valueName: 'n', description: '... of each of the last n months' },
+    'rotate-every-days': { type: 'string', valueName: 'days|never', description: "rotate its tenants' database credentials every n days" },
   },
   async run({ api, out }, input) {
     const plan = input.arg(0)!
@@ -59,6 +61,7 @@ export const updatePlan: Command = {
         backupKeepDaily: input.integer('keep-daily', 0),
         backupKeepWeekly: input.integer('keep-weekly', 0),
         backupKeepMonthly: input.integer('keep-monthly', 0),
+        credentialRotationDays: input.string('rotate-every-days') === 'never' ? null : input.integer('rotate-every-days', 1),
       }).filter(([, value]) => value !== undefined)
     )
     if (Object.keys(body).length === 0) throw new UsageError('give at least one change, e.g. --backup-schedule "0 3 * * *" or --keep-daily 14', { hint: 'tenantctl help plans update' })

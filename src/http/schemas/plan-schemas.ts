@@ -11,6 +11,7 @@ export const PlanSchema = Type.Object(
     storageMb: Nullable(Type.Integer()),
     apiCallsPerMonth: Nullable(Type.Integer()),
     tenantCount: Type.Integer(),
+    credentialRotationDays: Nullable(Type.Integer({ description: "Tenants' database credentials rotate every N days; null: never" })),
     backup: Type.Object({
       schedule: Nullable(Type.String({ description: 'Cron expression; null: TENANTD_BACKUP_SCHEDULE' })),
       retentionDays: Type.Integer({ description: 'Backups younger than this are always kept' }),
@@ -37,6 +38,7 @@ export const UpdatePlanBody = Type.Object(
     backupKeepDaily: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })),
     backupKeepWeekly: Type.Optional(Type.Integer({ minimum: 0, maximum: 520 })),
     backupKeepMonthly: Type.Optional(Type.Integer({ minimum: 0, maximum: 1200 })),
+    credentialRotationDays: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 3650, description: 'Rotate tenants\' database credentials every N days; null: never' }))),
   },
   { additionalProperties: false, minProperties: 1 }
 )
