@@ -87,7 +87,10 @@ class ByteQueue {
  *   const encrypt = createBackupEncryptor(sealer, { tenantId, backupId })
  *   await pipeline(dump.stdout, encrypt, hash, storageWriter)
  */
-export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIdentity, chunkSize = defaultChunkSize): Transform {
+/** The encrypting stream, and its sealed data key for the catalog's copy (docs/decisions.md "Key rotation"). */
+export type BackupEncryptor = Transform & { readonly sealedKey: string }
+
+export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIdentity, chunkSize = defaultChunkSize): BackupEncryptor {
   const key = randomBytes(32)
   const prefix = randomBytes(7)
   const header: BackupFileHeader = {
@@ -110,7 +113,7 @@ export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIden
     cipher.setAAD(aad)
     return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
   }
-  return new Transform({
+  const stream = new Transform({
     construct(callback) {
       this.push(headerBytes)
       callback()
@@ -127,6 +130,7 @@ export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIden
       callback()
     },
   })
+  return Object.assign(stream, { sealedKey: header.sealedKey })
 }
 
 function encodeHeader(header: BackupFileHeader): Buffer {
@@ -134,6 +138,68 @@ function encodeHeader(header: BackupFileHeader): Buffer {
   const length = Buffer.alloc(4)
   length.writeUInt32BE(json.length)
   return Buffer.concat([magic, length, json])
+}
+
+export interface DecryptorOptions {
+  /**
+   * The catalog's copy of the sealed data key (`backups.data_key_sealed`), re-sealed by key
+   * rotation: it opens when the key id of the file's header has left the keyring.
+   */
+  catalogSealedKey?: string | null
+}
+
+/**
+ * The data key from whichever sealed copy the keyring opens: the catalog's (re-sealed by
+ * rotation) or the header's. When both open they must be the same key; either way the
+ * records' tags then prove it is this file's key (a wrong key fails record 0).
+ */
+function openDataKey(sealer: SecretSealer, headerSealed: string, catalogSealed: string | null | undefined): Buffer {
+  const open = (sealed: string): Buffer | Error => {
+    try {
+      return Buffer.from(sealer.open(sealed), 'base64')
+    } catch (error) {
+      return error as Error
+    }
+  }
+  const fromHeader = open(String(headerSealed))
+  const fromCatalog = catalogSealed ? open(catalogSealed) : undefined
+  if (Buffer.isBuffer(fromHeader) && Buffer.isBuffer(fromCatalog) && !fromHeader.equals(fromCatalog)) {
+    throw new BackupFileError("the catalog's copy of the data key differs from the file's: the file was swapped or the catalog row altered")
+  }
+  if (Buffer.isBuffer(fromCatalog)) return fromCatalog
+  if (Buffer.isBuffer(fromHeader)) return fromHeader
+  throw new BackupFileError(`the data key cannot be opened: ${fromHeader.message}`, { cause: fromHeader })
+}
+
+/**
+ * Reads only the header of a backup file (the first few hundred bytes) and lets go of the
+ * stream: key rotation takes the sealed data key of a backup whose catalog row lacks it.
+ *
+ * @example
+ *   const header = await readBackupHeader(await storage.read(row.storage_key))
+ */
+export async function readBackupHeader(source: NodeJS.ReadableStream & { destroy?(): void }): Promise<BackupFileHeader> {
+  const queue = new ByteQueue()
+  try {
+    for await (const chunk of source) {
+      queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string))
+      if (queue.length < prefixLength) continue
+      const all = queue.take(queue.length)
+      queue.push(all)
+      if (!all.subarray(0, magic.length).equals(magic)) throw new BackupFileError('not a tenantd backup file (wrong magic bytes)')
+      const length = all.readUInt32BE(magic.length)
+      if (length > maxHeaderLength) throw new BackupFileError('not a tenantd backup file (header too large)')
+      if (all.length < prefixLength + length) continue
+      try {
+        return JSON.parse(all.subarray(prefixLength, prefixLength + length).toString('utf8')) as BackupFileHeader
+      } catch (cause) {
+        throw new BackupFileError('the backup file header is not readable JSON: the file is damaged', { cause })
+      }
+    }
+    throw new BackupFileError('the file ends inside its header: it is truncated or not a backup file')
+  } finally {
+    source.destroy?.()
+  }
 }
 
 /**
@@ -144,7 +210,7 @@ function encodeHeader(header: BackupFileHeader): Buffer {
  * @example
  *   await pipeline(storage.read(key), createBackupDecryptor(sealer, { tenantId, backupId }), restore.stdin)
  */
-export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIdentity): Transform {
+export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIdentity, options: DecryptorOptions = {}): Transform {
   const queue = new ByteQueue()
   let state: { key: Buffer; prefix: Buffer; aad: Buffer; recordSize: number } | undefined
   let counter = 0
@@ -195,12 +261,7 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
     }
     const chunkSize = Number(header.chunkSize)
     if (!Number.isInteger(chunkSize) || chunkSize < 1024 || chunkSize > 16 * 1024 * 1024) throw new BackupFileError('the backup file header has an invalid chunk size')
-    let key: Buffer
-    try {
-      key = Buffer.from(sealer.open(header.sealedKey), 'base64')
-    } catch (cause) {
-      throw new BackupFileError(`the data key cannot be opened: ${(cause as Error).message}`, { cause })
-    }
+    const key = openDataKey(sealer, header.sealedKey, options.catalogSealedKey)
     const prefix = Buffer.from(header.noncePrefix, 'base64')
     if (key.length !== 32 || prefix.length !== 7) throw new BackupFileError('the backup file header has an invalid key or nonce')
     const aad = createHash('sha256').update(Buffer.concat([head, json])).digest()

@@ -61,6 +61,7 @@ export function backupHandler(deps: BackupOperationDeps): OperationHandler<Backu
               pg_dump_version: written.pgDumpVersion,
               row_counts: JSON.stringify(written.rowCounts),
               migrations: JSON.stringify(written.migrations),
+              data_key_sealed: written.dataKeySealed,
               completed_at: new Date(),
             })
             .where('id', '=', backup.id)

@@ -33,7 +33,8 @@ export async function streamBackupToPgRestore(
 ): Promise<string> {
   const source = await storage.read(backup.storage_key)
   const stored = createDigestStream(onBytes)
-  const decrypt = createBackupDecryptor(deps.sealer, { tenantId: backup.tenant_id, backupId: backup.id })
+  // The catalog's copy of the data key opens once rotation removed the header's key id.
+  const decrypt = createBackupDecryptor(deps.sealer, { tenantId: backup.tenant_id, backupId: backup.id }, { catalogSealedKey: backup.data_key_sealed })
   const child = execa(pgToolPath(deps.pgBinDir, 'pg_restore'), args, {
     env: connection ? pgToolEnv(connection) : { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
     extendEnv: false,

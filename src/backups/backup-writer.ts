@@ -22,6 +22,8 @@ export interface WrittenBackup extends DatabaseInventory {
   sha256: string
   dumpBytes: number
   pgDumpVersion: string
+  /** The data key sealed by the keyring, as in the file's header (the catalog keeps a copy for key rotation). */
+  dataKeySealed: string
 }
 
 /**
@@ -56,7 +58,7 @@ export async function writeBackup(
     // node:child_process rather than execa: a backup is one process start, and execa's
     // machinery around it costs more CPU than the start itself (~4 ms against ~2 ms).
     const child = spawn(pgDump, ['--format=custom', `--snapshot=${snapshot}`, '--no-password'], {
-      env: pgToolEnv({ host: connection.host!, port: connection.port!, database: tenant.database_name, user: tenant.role_name, password: connection.password }),
+      env: pgToolEnv({ host: connection.host!, port: connection.port!, database: tenant.database_name, user: connection.user, password: connection.password }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const exited = new Promise<Error | undefined>((resolve) => {
@@ -108,7 +110,8 @@ export async function writeBackup(
     })
     const stored = createDigestStream()
     // An error anywhere in the chain destroys `body`, which fails storage.write with it.
-    const body = pipeline(child.stdout, gate, createBackupEncryptor(deps.sealer, { tenantId: tenant.id, backupId: backup.id }), stored, () => {})
+    const encryptor = createBackupEncryptor(deps.sealer, { tenantId: tenant.id, backupId: backup.id })
+    const body = pipeline(child.stdout, gate, encryptor, stored, () => {})
     try {
       await storage.write(backup.storage_key, body)
     } catch (error) {
@@ -118,7 +121,7 @@ export async function writeBackup(
     const failure = (await counted) ?? (await exited)
     if (failure || !inventory) throw failure ?? new Error(`no row counts for ${tenant.database_name}`)
     await client.query('commit')
-    return { ...inventory, sizeBytes: stored.bytes, sha256: stored.digest(), dumpBytes, pgDumpVersion }
+    return { ...inventory, sizeBytes: stored.bytes, sha256: stored.digest(), dumpBytes, pgDumpVersion, dataKeySealed: encryptor.sealedKey }
   } finally {
     await client.end().catch(() => {})
   }

@@ -20,11 +20,14 @@ export class SecretSealer {
     this.activeKeyId = activeKeyId
   }
 
-  /** Parses `kid:base64key[,kid:base64key...]`; each key must decode to 32 bytes. */
+  /**
+   * Parses `kid:base64key[,kid:base64key...]`; each key must decode to 32 bytes. Newlines
+   * separate keys too, so the embedded key file can take a new key as a new first line.
+   */
   static fromKeyring(keyring: string): SecretSealer {
     const keys = new Map<string, Buffer>()
     let active: string | undefined
-    for (const entry of keyring.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const entry of keyring.split(/[,\r\n]/).map((s) => s.trim()).filter(Boolean)) {
       const colon = entry.indexOf(':')
       const kid = colon > 0 ? entry.slice(0, colon) : ''
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(kid)) {
@@ -38,6 +41,25 @@ export class SecretSealer {
     }
     if (active === undefined) throw new KeyringError('no key given (format kid:base64key)')
     return new SecretSealer(keys, active)
+  }
+
+  /** Every key id of the keyring, the active one first. */
+  get keyIds(): string[] {
+    return [...this.#keys.keys()]
+  }
+
+  /** Whether the keyring has this key id (and so can open what it sealed). */
+  hasKey(kid: string): boolean {
+    return this.#keys.has(kid)
+  }
+
+  /**
+   * Opens a sealed value and seals it again under the active key id; one already sealed
+   * by the active key is returned as it is.
+   */
+  reseal(sealed: string): string {
+    if (SecretSealer.keyIdOf(sealed) === this.activeKeyId) return sealed
+    return this.seal(this.open(sealed))
   }
 
   /** A new random keyring string with one key. */
