@@ -4,7 +4,19 @@
 -- tenant; it is NOT a superuser (DESIGN.md decision 3). The password never goes on a command
 -- line of tenantd's: it is given once to `tenantctl hosts add --admin-password-stdin` and
 -- stored sealed in the catalog.
-CREATE ROLE tenantd LOGIN CREATEDB CREATEROLE NOSUPERUSER PASSWORD :tenantd_password;
+-- REPLICATION lets moves capture the changes made while a tenant's data is copied to another
+-- host by logical decoding (a replication slot in the tenant database, read with the built-in
+-- test_decoding plugin), so writes are frozen only for the last changes. Without it (or with
+-- wal_level below logical) moves still work, but copy the whole database under the freeze.
+CREATE ROLE tenantd LOGIN CREATEDB CREATEROLE REPLICATION NOSUPERUSER PASSWORD :tenantd_password;
+-- An existing role: ALTER ROLE tenantd REPLICATION;
+
+-- postgresql.conf of a db host that tenants are moved off (restart after changing wal_level):
+--   wal_level = logical            -- logical decoding for moves (default: replica)
+--   max_replication_slots = 16     -- one per move running from this host
+--   max_wal_senders = 16           -- the move's slot is created over a replication connection
+-- pg_hba.conf needs nothing more: a logical replication connection matches the database's
+-- own lines (not the `replication` keyword), which already let tenantd in.
 
 -- On the host that holds the catalog only (DATABASE_URL=postgres://tenantd:...@host/tenantd):
 CREATE DATABASE tenantd OWNER tenantd;

@@ -173,7 +173,8 @@ async function ensureControlRole(cluster: EmbeddedCluster, password: string): Pr
   try {
     const role = escapeIdentifier(CONTROL_ROLE)
     const exists = await client.query('select 1 from pg_roles where rolname = $1', [CONTROL_ROLE])
-    const options = `LOGIN CREATEDB CREATEROLE NOSUPERUSER PASSWORD ${escapeLiteral(password)}`
+    // REPLICATION: moves capture changes by logical decoding on this host (docs/decisions.md "Moves").
+    const options = `LOGIN CREATEDB CREATEROLE REPLICATION NOSUPERUSER PASSWORD ${escapeLiteral(password)}`
     await client.query(exists.rowCount ? `ALTER ROLE ${role} ${options}` : `CREATE ROLE ${role} ${options}`)
     const db = await client.query('select 1 from pg_database where datname = $1', [CONTROL_ROLE])
     if (!db.rowCount) await client.query(`CREATE DATABASE ${role} OWNER ${role}`)

@@ -58,6 +58,10 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
       '-c listen_addresses=127.0.0.1',
       "-c unix_socket_directories=''",
       `-c max_connections=${options.maxConnections ?? 200}`,
+      // Moves capture the changes made during their copy by logical decoding (docs/decisions.md "Moves").
+      '-c wal_level=logical',
+      '-c max_replication_slots=16',
+      '-c max_wal_senders=16',
       // Durability only matters for clusters that outlive the process.
       ...(options.throwaway ? ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off'] : []),
     ].join(' ')

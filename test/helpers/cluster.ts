@@ -11,7 +11,7 @@ export interface TestCluster extends EmbeddedCluster {
   url(database?: string, user?: string, password?: string): string
   /** Runs SQL as the superuser. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], database?: string): Promise<pg.QueryResult<R>>
-  /** Creates a non-superuser role with CREATEDB and CREATEROLE, as tenantd's host admin. */
+  /** Creates a non-superuser role with CREATEDB, CREATEROLE and REPLICATION, as tenantd's host admin. */
   createAdminRole(name: string): Promise<{ user: string; password: string }>
 }
 
@@ -52,7 +52,8 @@ export async function startTestCluster(t: Teardown, options: { maxConnections?: 
       const client = new pg.Client({ connectionString: url() })
       await client.connect()
       try {
-        await client.query(`CREATE ROLE ${escapeIdentifier(name)} LOGIN CREATEDB CREATEROLE PASSWORD ${escapeLiteral(password)}`)
+        // REPLICATION, like the embedded default's role: moves capture changes by logical decoding.
+        await client.query(`CREATE ROLE ${escapeIdentifier(name)} LOGIN CREATEDB CREATEROLE REPLICATION PASSWORD ${escapeLiteral(password)}`)
       } finally {
         await client.end()
       }

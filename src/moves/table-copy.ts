@@ -1,0 +1,152 @@
+import { pipeline } from 'node:stream/promises'
+import type pg from 'pg'
+import { escapeIdentifier, escapeLiteral } from 'pg'
+import { CopyOutStream } from '../tenant-export/copy-out-stream.js'
+import { CopyInStream } from './copy-in-stream.js'
+
+/** A schema tenantd keeps in a target database during a move (applied-change bookkeeping); never copied or compared. */
+export const moveSchema = 'tenantd_move'
+
+/**
+ * CopyOutStream keeping its own copy of each chunk: node-postgres hands out slices of its
+ * receive buffer, which it reuses for later messages; a chunk held in the stream's buffer
+ * while the target is slower would be overwritten (seen as a corrupt binary COPY).
+ */
+class OwnedCopyOutStream extends CopyOutStream {
+  override handleCopyData(message: { chunk: Buffer }): void {
+    super.handleCopyData({ chunk: Buffer.from(message.chunk) })
+  }
+}
+
+/** A table of a tenant database: its qualified name and the columns of its replica identity. */
+export interface TenantTable {
+  schema: string
+  name: string
+  /** Columns of the primary key (or replica identity index); empty when it has neither. */
+  key: string[]
+}
+
+export function qualified(table: { schema: string; name: string }): string {
+  return `${escapeIdentifier(table.schema)}.${escapeIdentifier(table.name)}`
+}
+
+/** `schema.name` as a map key. */
+export function tableKey(table: { schema: string; name: string }): string {
+  return `${table.schema}.${table.name}`
+}
+
+/**
+ * The ordinary and partitioned-leaf tables of the database the client is connected to, outside
+ * the system schemas and tenantd's own bookkeeping schema, with their key columns.
+ */
+export async function listTables(client: pg.ClientBase): Promise<TenantTable[]> {
+  const { rows } = await client.query<{ schema: string; name: string; key: string[] | null }>(
+    `select n.nspname as schema, c.relname as name,
+            (select array_agg(a.attname::text order by k.ord)
+               from pg_index i
+               cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
+               join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+              where i.indrelid = c.oid
+                and (case when c.relreplident = 'i' then i.indisreplident else i.indisprimary end)) as key
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'r'
+        and n.nspname not in ('pg_catalog', 'information_schema', $1)
+        and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
+      order by c.relpages desc, n.nspname, c.relname`,
+    [moveSchema]
+  )
+  return rows.map((row) => ({ schema: row.schema, name: row.name, key: row.key ?? [] }))
+}
+
+/**
+ * Streams one table from the source session (inside its snapshot, if it set one) into the same
+ * table on the target, in PostgreSQL's binary COPY format: no row is ever a JavaScript value and
+ * no table is held in memory. Returns the bytes moved.
+ */
+export async function copyTable(source: pg.ClientBase, target: pg.ClientBase, table: TenantTable): Promise<number> {
+  const columns = await nonGeneratedColumns(source, table)
+  const list = columns.map(escapeIdentifier).join(', ')
+  let bytes = 0
+  const out = source.query(new OwnedCopyOutStream(`copy (select ${list} from only ${qualified(table)}) to stdout with (format binary)`))
+  const into = new CopyInStream(`copy ${qualified(table)} (${list}) from stdin with (format binary)`)
+  target.query(into as never)
+  // Counted on the way through (a 'data' listener would start the flow before the pipe exists).
+  const count = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      bytes += chunk.length
+      yield chunk
+    }
+  }
+  await pipeline(out, count, into)
+  return bytes
+}
+
+async function nonGeneratedColumns(client: pg.ClientBase, table: TenantTable): Promise<string[]> {
+  const { rows } = await client.query<{ attname: string }>(
+    `select attname from pg_attribute
+      where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''
+      order by attnum`,
+    [qualified(table)]
+  )
+  return rows.map((r) => r.attname)
+}
+
+/** Per-table row count and an order-independent checksum of the rows' text, for comparing two copies. */
+export type TableDigests = Record<string, { rows: number; checksum: string }>
+
+/**
+ * Row count and checksum (sum of a 64-bit hash of each row's text form) of every table, in one
+ * read-only snapshot. Both sides must read with the same session settings (time zone, date
+ * style, float digits), which this sets.
+ */
+export async function tableDigests(client: pg.ClientBase, tables: TenantTable[]): Promise<TableDigests> {
+  await client.query(`set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set intervalstyle = 'postgres'`)
+  await client.query('begin isolation level repeatable read read only')
+  try {
+    const digests: TableDigests = {}
+    for (const table of tables) {
+      const { rows } = await client.query<{ n: string; sum: string }>(
+        `select count(*)::text as n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text as sum from only ${qualified(table)} t`
+      )
+      digests[tableKey(table)] = { rows: Number(rows[0]!.n), checksum: rows[0]!.sum }
+    }
+    await client.query('commit')
+    return digests
+  } catch (error) {
+    await client.query('rollback').catch(() => {})
+    throw error
+  }
+}
+
+/** The tables whose count or checksum differ, described for an error message. */
+export function digestDifferences(source: TableDigests, target: TableDigests): string[] {
+  const names = new Set([...Object.keys(source), ...Object.keys(target)])
+  const differences: string[] = []
+  for (const name of [...names].sort()) {
+    const a = source[name]
+    const b = target[name]
+    if (!a || !b) differences.push(`${name}: ${a ? 'missing on the target' : 'only on the target'}`)
+    else if (a.rows !== b.rows) differences.push(`${name}: ${a.rows} rows on the source, ${b.rows} on the target`)
+    else if (a.checksum !== b.checksum) differences.push(`${name}: same ${a.rows} rows but different contents`)
+  }
+  return differences
+}
+
+/** Sets every sequence on the target to the source's position (sequences are not decoded). */
+export async function copySequences(source: pg.ClientBase, target: pg.ClientBase): Promise<number> {
+  const { rows } = await source.query<{ schemaname: string; sequencename: string; last_value: string | null }>(
+    `select schemaname, sequencename, last_value::text from pg_sequences where schemaname not in ('pg_catalog', 'information_schema', $1)`,
+    [moveSchema]
+  )
+  for (const row of rows) {
+    const name = `${escapeIdentifier(row.schemaname)}.${escapeIdentifier(row.sequencename)}`
+    // last_value null: never used; setval(..., is_called false) leaves it unused on the target too.
+    if (row.last_value === null) {
+      await target.query(`select setval(${escapeLiteral(name)}::regclass, (select min_value from pg_sequences where schemaname = $1 and sequencename = $2), false)`, [row.schemaname, row.sequencename])
+    } else {
+      await target.query(`select setval(${escapeLiteral(name)}::regclass, $1::bigint, true)`, [row.last_value])
+    }
+  }
+  return rows.length
+}
