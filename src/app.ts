@@ -26,6 +26,9 @@ import { backupPruneRoutes } from './http/routes/backup-prune-routes.js'
 import { backupScheduleRoutes } from './http/routes/backup-schedule-routes.js'
 import { planRoutes } from './http/routes/plan-routes.js'
 import { exportRoutes } from './http/routes/export-routes.js'
+import { keyRoutes } from './http/routes/key-routes.js'
+import { credentialRoutes } from './http/routes/credential-routes.js'
+import { moveRoutes } from './http/routes/move-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
 import { ValidationError } from './errors.js'
@@ -111,6 +114,9 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(backupScheduleRoutes)
   await app.register(planRoutes)
   await app.register(exportRoutes)
+  await app.register(keyRoutes)
+  await app.register(credentialRoutes)
+  await app.register(moveRoutes)
   await app.register(moduleRoutesPlugin)
   return app as unknown as FastifyInstance
 }

@@ -59,12 +59,18 @@ export interface Config {
   domainRecheckHours: number
   /** Failed re-checks in a row that send a verified domain back to pending. */
   domainRecheckFailures: number
+  /** How often each replica looks for tenants whose plan says their credentials are due (minutes; 0: never). */
+  credentialCheckMinutes: number
+  /** How long a credential rotation waits for the old login role's sessions to end before it fails (seconds). */
+  credentialDrainSeconds: number
   /** The edge (Caddy): how and where the rendered Caddyfile goes. */
   edge: EdgeConfig
   /** Where backup files go (TENANTD_BACKUP_STORAGE and TENANTD_BACKUP_S3_*). */
   backupStorage: BackupStorageConfig
   /** When and how the fleet is backed up on its own (TENANTD_BACKUP_SCHEDULE and friends). */
   backupSchedule: BackupScheduleConfig
+  /** TENANTD_MOVE_KEEP_HOURS: hours a move keeps the source database (renamed, closed) for `move --rollback`. */
+  moveKeepHours: number
   /** TENANTD_RESTORE_KEEP_HOURS: hours a restore keeps the previous database for undo before dropping it. */
   restoreKeepHours: number
 }
@@ -322,9 +328,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     domainVerifyAddress: hostPort(env, 'TENANTD_DOMAIN_VERIFY_ADDRESS'),
     domainRecheckHours: int(env, 'TENANTD_DOMAIN_RECHECK_HOURS', 24, 0, 24 * 365),
     domainRecheckFailures: int(env, 'TENANTD_DOMAIN_RECHECK_FAILURES', 3, 1, 100),
+    credentialCheckMinutes: int(env, 'TENANTD_CREDENTIAL_CHECK_MINUTES', 60, 0, 24 * 60),
+    credentialDrainSeconds: int(env, 'TENANTD_CREDENTIAL_DRAIN_SECONDS', 120, 1, 24 * 3600),
     edge: edgeConfig(env, host, int(env, 'PORT', 5000, 0, 65535), path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd'), baseDomain),
     backupStorage: backupStorage(env, path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd')),
     backupSchedule: backupSchedule(env),
     restoreKeepHours: int(env, 'TENANTD_RESTORE_KEEP_HOURS', 24, 0, 24 * 365),
+    moveKeepHours: int(env, 'TENANTD_MOVE_KEEP_HOURS', 72, 0, 24 * 365),
   }
 }

@@ -87,6 +87,8 @@ export const DomainNotFound = defineError(
   404
 )
 export const DomainNotVerified = defineError('DomainNotVerified', '%s', 422)
+/** A credential rotation's old login role still had sessions when its drain timeout ran out. */
+export const CredentialDrainTimeout = defineError('CredentialDrainTimeout', '%s', 409)
 
 /** SQLSTATEs tenantd treats specially (never match on message text). */
 export const SqlState = {
@@ -122,7 +124,10 @@ export function isConnectionFailure(error: unknown): boolean {
     code === SqlState.adminShutdown ||
     code === SqlState.tooManyConnections ||
     code === SqlState.invalidCatalogName ||
-    code === SqlState.invalidPassword
+    code === SqlState.invalidPassword ||
+    // "role ... is not permitted to log in": a move's cutover closed the old host to the
+    // tenant's role; a request that passed the freeze check a moment before gets a 503 too.
+    code === SqlState.invalidAuthorization
   )
 }
 /** The Caddyfile template or Caddy refused a render; the good file keeps serving. */
@@ -145,6 +150,8 @@ export const BackupNewerThanCode = defineError('BackupNewerThanCode', '%s', 409)
 export const TenantFrozen = defineError('TenantFrozen', 'Tenant "%s" is briefly unavailable: %s. Retry in %s seconds.', 503)
 /** Nothing to undo: no restore, or its previous database was already dropped. */
 export const RestoreNotUndoable = defineError('RestoreNotUndoable', '%s', 409)
+/** A move cannot be rolled back: none, already rolled back, or its kept source database is gone. */
+export const MoveNotRollbackable = defineError('MoveNotRollbackable', '%s', 409)
 /** A body given as a tenant export is not one: not JSON, another format or version, truncated, damaged. */
 export const InvalidExport = defineError('InvalidExport', '%s', 400)
 /** The export holds migrations, modules, tables or columns this tenantd does not have. */

@@ -35,10 +35,17 @@ import { BackupPruner } from './backups/backup-pruner.js'
 import { restoreHandler } from './backups/restore-operation.js'
 import { restoreUndoHandler } from './backups/restore-undo-operation.js'
 import { RestoreCleanup } from './backups/restore-cleanup.js'
+import { moveHandler } from './moves/move-operation.js'
+import { MoveCleanup } from './moves/move-cleanup.js'
+import { MoveService } from './moves/move-service.js'
 import { BackupScheduler } from './backups/backup-scheduler.js'
 import { PlanCatalog } from './plans/plan-catalog.js'
 import { testRestoreBackup } from './backups/backup-test-restore.js'
 import { TenantExportService } from './tenant-export/tenant-export-service.js'
+import { rotateCredentialsHandler } from './credentials/credential-rotation.js'
+import { CredentialRotationService } from './credentials/credential-rotation-service.js'
+import { KeyService, rotateKeysHandler } from './secrets/key-rotation.js'
+import { assertKeyringComplete } from './secrets/key-status.js'
 
 /** Every long-lived part of a running tenantd, wired together. Routes only call into these. */
 export interface Tenantd {
@@ -69,6 +76,10 @@ export interface Tenantd {
   backups: BackupService
   /** Drops the databases restores kept for undo once TENANTD_RESTORE_KEEP_HOURS passed. */
   restoreCleanup: RestoreCleanup
+  /** Moves of tenants between db hosts, and their rollbacks. */
+  moves: MoveService
+  /** Drops the source databases moves kept for rollback once TENANTD_MOVE_KEEP_HOURS passed. */
+  moveCleanup: MoveCleanup
   /** Scheduled backups of the fleet (node-cron, one replica per slot), test restores. */
   backupScheduler: BackupScheduler
   /** Plans: limits and backup policy. */
@@ -77,6 +88,10 @@ export interface Tenantd {
   backupPruner: BackupPruner
   /** JSON export of a tenant, and import of one as a new tenant (runbook 002). */
   tenantExports: TenantExportService
+  /** Rotation of tenants' database credentials: on request and on the plans' schedule. */
+  credentialRotation: CredentialRotationService
+  /** Master key rotation: secrets per key id, re-sealing under the active one. */
+  keys: KeyService
   /** Set in embedded mode. */
   embedded: EmbeddedCluster | undefined
   /** Embedded mode: this process's hold on the data dir (tell it where we serve). */
@@ -121,6 +136,8 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     closers.push(() => catalog.destroy())
     const applied = await migrateCatalog(catalog.pool)
     if (applied.length) log.info({ applied }, 'catalog migrated')
+    // A secret sealed by a key id the keyring lacks would fail later, per tenant: stop now, naming the id.
+    await assertKeyringComplete(catalog.db, sealer, config.masterKey !== undefined || config.databaseUrl !== undefined ? 'TENANTD_MASTER_KEY' : `the key file ${config.dataDir}/master.key`)
 
     const hosts = new HostRegistry(catalog.db, sealer)
     closers.push(() => hosts.close())
@@ -138,7 +155,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       connectionInfo: async (tenantId) => {
         const tenant = await tenants.get(tenantId)
         const conn = tenantClientConfig(tenant, sealer)
-        return { tenantId, host: String(conn.host), port: Number(conn.port), database: tenant.database_name, user: tenant.role_name, password: conn.password, poolSize: tenant.plan_pool_size }
+        return { tenantId, host: String(conn.host), port: Number(conn.port), database: tenant.database_name, user: conn.user, password: conn.password, poolSize: tenant.plan_pool_size }
       },
     })
     closers.push(() => pools.destroy())
@@ -163,6 +180,9 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     const backupTargets = new BackupTargets(config.backupStorage)
     closers.push(async () => backupTargets.close())
     const backupRecords = new BackupRecords(catalog.db)
+    const keyDeps = { catalog: catalog.db, sealer, targets: backupTargets, audit, log: log.child({ component: 'keys' }) }
+    operations.register(rotateKeysHandler(keyDeps))
+    const keys = new KeyService({ ...keyDeps, operations })
     const provisioner = new Provisioner({ catalog: catalog.db, hosts, tenants, sealer, operations, defaultRetentionDays: config.retentionDays, modules, migrationsDir: config.tenantMigrationsDir })
     const lifecycle = new TenantLifecycle({ catalog: catalog.db, tenants, hosts, operations })
     operations.register(provisionHandler({
@@ -189,7 +209,11 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     operations.register(backupHandler(backupDeps))
     operations.register(restoreHandler({ ...backupDeps, evictPools: (id) => pools.evict(id) }))
     operations.register(restoreUndoHandler({ catalog: catalog.db, tenants, hosts, audit, evictPools: (id) => pools.evict(id) }))
+    operations.register(rotateCredentialsHandler({ catalog: catalog.db, hosts, tenants, sealer, audit, drainTimeoutMs: config.credentialDrainSeconds * 1000 }))
     const restoreCleanup = new RestoreCleanup({ catalog: catalog.db, hosts, audit, log: log.child({ component: 'restore-cleanup' }), keepHours: config.restoreKeepHours })
+    operations.register(moveHandler({ catalog: catalog.db, hosts, tenants, sealer, audit, pgBinDir: config.pgBinDir, keepHours: config.moveKeepHours, evictPools: (id) => pools.evict(id) }))
+    const moves = new MoveService({ catalog: catalog.db, hosts, tenants, operations })
+    const moveCleanup = new MoveCleanup({ catalog: catalog.db, hosts, audit, log: log.child({ component: 'move-cleanup' }) })
     const backups = new BackupService({ ...backupDeps, operations })
     const backupPruner = new BackupPruner({ catalog: catalog.db, targets: backupTargets, audit, log: log.child({ component: 'backup-pruner' }) })
     const backupScheduler = new BackupScheduler({
@@ -238,6 +262,12 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     closers.push(() => backupScheduler.close())
     restoreCleanup.start()
     closers.push(() => restoreCleanup.stop())
+    moveCleanup.start()
+    closers.push(() => moveCleanup.stop())
+    const credentialRotation = new CredentialRotationService({ catalog: catalog.db, tenants, operations, log: log.child({ component: 'credential-rotation' }), checkMinutes: config.credentialCheckMinutes })
+    credentialRotation.start()
+    // Closed before the operation runner: no new scheduled rotation while operations drain.
+    closers.push(() => credentialRotation.close())
 
     return {
       config,
@@ -262,10 +292,14 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       edge,
       backups,
       restoreCleanup,
+      moves,
+      moveCleanup,
       backupScheduler,
       plans: new PlanCatalog(catalog.db),
       backupPruner,
       tenantExports,
+      credentialRotation,
+      keys,
       embedded,
       dataDirLock,
       async close() {

@@ -23,6 +23,7 @@ export interface CatalogDatabase {
   backups: BackupTable
   backup_restores: BackupRestoreTable
   backup_slots: BackupSlotTable
+  tenant_moves: TenantMoveTable
 }
 
 export interface TenantModuleTable {
@@ -66,6 +67,8 @@ export interface PlanTable {
   backup_keep_daily: Generated<number>
   backup_keep_weekly: Generated<number>
   backup_keep_monthly: Generated<number>
+  /** Scheduled credential rotation every N days; null never (control-migrations/0009). */
+  credential_rotation_days: Generated<number | null>
 }
 
 export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'canceled' | 'deleted' | 'failed'
@@ -92,6 +95,15 @@ export interface TenantTable {
   /** Traffic answered 503 + Retry-After until then: a restore's swap, a move's cutover (control-migrations/0007). */
   frozen_until: NullableTimestamp
   frozen_reason: string | null
+  /** The role pools and tools log in as; null: role_name (control-migrations/0009). password_sealed is its password. */
+  login_role: Generated<string | null>
+  /** A credential rotation under way: the login role being readied and its sealed password. */
+  pending_login_role: Generated<string | null>
+  pending_password_sealed: Generated<string | null>
+  /** The login role switched away from, until its sessions drained and its login is gone. */
+  previous_login_role: Generated<string | null>
+  credentials_rotated_at: NullableTimestamp
+  credentials_rotation_claimed_at: NullableTimestamp
 }
 
 export type OperationStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'rolled_back'
@@ -278,6 +290,8 @@ export interface BackupTable {
   test_restored_at: NullableTimestamp
   test_restore_error: string | null
   slot_at: NullableTimestamp
+  /** The file's data key sealed by the keyring, re-sealed by key rotation (control-migrations/0011). */
+  data_key_sealed: Generated<string | null>
 }
 export type BackupRow = Selectable<BackupTable>
 
@@ -305,3 +319,23 @@ export interface BackupRestoreTable {
   previous_dropped_at: NullableTimestamp
 }
 export type BackupRestoreRow = Selectable<BackupRestoreTable>
+
+/** Moves that switched a tenant to another host; the source database kept for rollback (control-migrations/0010). */
+export interface TenantMoveTable {
+  id: Generated<string>
+  tenant_id: string
+  operation_id: string | null
+  source_host_id: string
+  target_host_id: string
+  method: 'logical' | 'frozen-copy'
+  method_reason: string | null
+  database_name: string
+  kept_database: string
+  state: Generated<'kept' | 'rolled_back' | 'dropped'>
+  moved_at: Timestamp
+  freeze_ms: number | null
+  rollback_until: Timestamp
+  rolled_back_at: NullableTimestamp
+  dropped_at: NullableTimestamp
+}
+export type TenantMoveRow = Selectable<TenantMoveTable>

@@ -163,6 +163,8 @@ export interface Plan {
   storageMb: number | null
   apiCallsPerMonth: number | null
   tenantCount: number
+  /** Credentials rotate every N days; null never. */
+  credentialRotationDays: number | null
   backup: { schedule: string | null; retentionDays: number; keepDaily: number; keepWeekly: number; keepMonthly: number }
 }
 

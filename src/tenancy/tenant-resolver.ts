@@ -174,6 +174,7 @@ export function assertServing(tenant: TenantRecord): void {
 const frozenBecause: Record<string, string> = {
   restore: 'its database is being swapped for one restored from a backup',
   'restore-undo': 'its database is being swapped back to the one before the last restore',
+  move: 'its database is being switched to another database server',
 }
 
 /**

@@ -17,6 +17,9 @@ import { update } from './tenant-update.js'
 import { backupGroup, restore } from './backup-commands.js'
 import { exportCommands } from './export-commands.js'
 import { plansGroup } from './plan-commands.js'
+import { keysGroup } from './key-commands.js'
+import { rotateCredentials } from './credential-commands.js'
+import { move } from './move-commands.js'
 
 /**
  * Every tenantctl command, in the order `--help` lists them. A new command group
@@ -29,9 +32,12 @@ export const commands: CommandEntry[] = [
   stats,
   ...tenantLifecycle,
   update,
+  rotateCredentials,
+  move,
   opsGroup,
   hostsGroup,
   plansGroup,
+  keysGroup,
   modulesGroup,
   domainsGroup,
   edgeGroup,
