@@ -38,6 +38,7 @@ import { RestoreCleanup } from './backups/restore-cleanup.js'
 import { moveHandler } from './moves/move-operation.js'
 import { MoveCleanup } from './moves/move-cleanup.js'
 import { MoveService } from './moves/move-service.js'
+import { HostDrain } from './moves/host-drain.js'
 import { BackupScheduler } from './backups/backup-scheduler.js'
 import { PlanCatalog } from './plans/plan-catalog.js'
 import { testRestoreBackup } from './backups/backup-test-restore.js'
@@ -78,6 +79,8 @@ export interface Tenantd {
   restoreCleanup: RestoreCleanup
   /** Moves of tenants between db hosts, and their rollbacks. */
   moves: MoveService
+  /** Drains a host by moving its tenants off it. */
+  hostDrain: HostDrain
   /** Drops the source databases moves kept for rollback once TENANTD_MOVE_KEEP_HOURS passed. */
   moveCleanup: MoveCleanup
   /** Scheduled backups of the fleet (node-cron, one replica per slot), test restores. */
@@ -293,6 +296,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       backups,
       restoreCleanup,
       moves,
+      hostDrain: new HostDrain({ catalog: catalog.db, hosts, moves, operations, audit, log: log.child({ component: 'host-drain' }) }),
       moveCleanup,
       backupScheduler,
       plans: new PlanCatalog(catalog.db),

@@ -304,7 +304,7 @@ export class BackupScheduler {
         await delay(1_000)
         continue
       }
-      const outcome = await this.#finished(operationId)
+      const outcome = await operations.settle(operationId, () => this.#closed)
       if (outcome.status === 'succeeded') continue // the loop finds it verified
       lastError = outcome.error ?? `operation ${operationId} ${outcome.status}`
       // The backup handler marked the backup failed; a new attempt gets a new backup.
@@ -318,18 +318,6 @@ export class BackupScheduler {
       .record({ actorType: 'system', tenantId: tenant.id, action: 'backup.scheduled_failed', target: tenant.slug, details: { slotAt: slotAt.toISOString(), attempts: config.attempts, error: lastError } })
       .catch(() => {})
     return { error: lastError }
-  }
-
-  /** Waits for an operation to end, whichever replica runs it (this one, or a sweeper elsewhere). */
-  async #finished(operationId: string): Promise<{ status: string; error: string | null }> {
-    const finished = await this.deps.operations.execute(operationId)
-    if (finished.status !== 'pending' && finished.status !== 'running') return { status: finished.status, error: finished.error }
-    for (;;) {
-      await delay(500)
-      const row = await this.deps.operations.get(operationId)
-      if (row.status !== 'pending' && row.status !== 'running') return { status: row.status, error: row.error }
-      if (this.#closed) return { status: row.status, error: 'tenantd stopped' }
-    }
   }
 
   async #waitUntilIdle(tenantId: string): Promise<boolean> {

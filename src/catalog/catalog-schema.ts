@@ -43,7 +43,9 @@ export interface DbHostTable {
   admin_password_sealed: string
   admin_database: Generated<string>
   max_tenants: number | null
-  status: Generated<'active' | 'draining'>
+  status: Generated<'active' | 'draining' | 'removed'>
+  /** control-migrations/0012 */
+  removed_at: NullableTimestamp
   is_default: Generated<boolean>
   created_at: Timestamp
   updated_at: Timestamp

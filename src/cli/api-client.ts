@@ -15,6 +15,8 @@ export interface RequestOptions {
   headers?: Record<string, string>
   /** Send the bearer token and refresh it on 401 (default true). */
   auth?: boolean
+  /** How long to wait for the answer (default 60 s; null: as long as it takes, e.g. a host drain). */
+  timeoutMs?: number | null
 }
 
 export interface StreamRequestOptions {
@@ -148,7 +150,8 @@ export class ApiClient {
       body = JSON.stringify(options.body)
     }
     try {
-      return await fetch(url, { method, headers, body, signal: AbortSignal.timeout(requestTimeoutMs) })
+      const timeoutMs = options.timeoutMs === undefined ? requestTimeoutMs : options.timeoutMs
+      return await fetch(url, { method, headers, body, ...(timeoutMs === null ? {} : { signal: AbortSignal.timeout(timeoutMs) }) })
     } catch (error) {
       throw this.unreachable(error)
     }

@@ -48,9 +48,18 @@ export interface DatabaseHost {
   port: number
   adminUser: string
   maxTenants: number | null
-  status: 'active' | 'draining'
+  status: 'active' | 'draining' | 'removed'
   isDefault: boolean
   tenantCount: number
+}
+
+/** POST /api/admin/hosts/:id/drain {moveTenants: true} */
+export interface HostDrainResult {
+  host: DatabaseHost
+  moved: number
+  failed: number
+  skipped: number
+  tenants: Array<{ tenant: string; status: 'moved' | 'failed' | 'skipped'; to: string | null; operationId: string | null; error: string | null }>
 }
 
 export interface AuditEntry {

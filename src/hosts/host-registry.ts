@@ -24,7 +24,7 @@ export interface DatabaseHost {
   port: number
   adminUser: string
   maxTenants: number | null
-  status: 'active' | 'draining'
+  status: 'active' | 'draining' | 'removed'
   isDefault: boolean
   tenantCount: number
   createdAt: string
@@ -65,6 +65,7 @@ export class HostRegistry {
           .select((e) => e.fn.countAll<number>().as('n'))
           .as('tenant_count')
       )
+      .where('h.status', '<>', 'removed')
       .orderBy('h.created_at')
       .execute()
     return rows.map((row) => toHost(row, Number(row.tenant_count ?? 0)))
@@ -81,7 +82,11 @@ export class HostRegistry {
     const row = await this.catalog
       .selectFrom('db_hosts')
       .selectAll()
-      .where((eb) => (isUuid(id) ? eb.or([eb('id', '=', id), eb('name', '=', id)]) : eb('name', '=', id)))
+      .where((eb) => {
+        // By name: the live host (a removed one's name may be registered again); by id: any.
+        const byName = eb.and([eb('name', '=', id), eb('status', '<>', 'removed')])
+        return isUuid(id) ? eb.or([eb('id', '=', id), byName]) : byName
+      })
       .executeTakeFirst()
     if (!row) throw new HostNotFound(id)
     return row
@@ -121,6 +126,37 @@ export class HostRegistry {
   /** Updates where a host is reached (the embedded server may change port between starts). */
   async updateAddress(id: string, address: { host: string; port: number }): Promise<void> {
     await this.catalog.updateTable('db_hosts').set({ ...address, updated_at: new Date() }).where('id', '=', id).execute()
+  }
+
+  /**
+   * Removes a host that holds no tenant database any more (moved away, or hard-deleted). 409
+   * while any tenant, even a canceled one (its database is kept for retention), is on it.
+   * The row stays, marked removed, for the history that names it; its admin password is erased.
+   */
+  async remove(id: string): Promise<DatabaseHost> {
+    const host = await this.get(id)
+    const left = await this.catalog
+      .selectFrom('tenants')
+      .select(['slug', 'status'])
+      .where('host_id', '=', host.id)
+      .where('purged_at', 'is', null)
+      .orderBy('slug')
+      .execute()
+    if (left.length) {
+      const named = left.slice(0, 5).map((t) => `${t.slug} (${t.status})`).join(', ')
+      throw new Conflict(
+        `db host "${host.name}" still holds ${left.length} tenant${left.length === 1 ? '' : 's'}: ${named}${left.length > 5 ? ', ...' : ''}. ` +
+          `Move them first (\`tenantctl hosts drain ${host.name} --move\`); canceled tenants must be hard-deleted or reactivated and moved`
+      )
+    }
+    if (host.isDefault) throw new Conflict(`db host "${host.name}" is the default host; make another host the default first`)
+    await this.catalog
+      .updateTable('db_hosts')
+      .set({ status: 'removed', removed_at: new Date(), admin_password_sealed: '', updated_at: new Date() })
+      .where('id', '=', host.id)
+      .execute()
+    await this.#closeAdminPool(host.id)
+    return { ...host, status: 'removed' as DatabaseHost['status'] }
   }
 
   /** A draining host gets no new tenants; its tenants keep working until moved. */
@@ -220,6 +256,14 @@ export class HostRegistry {
     }
   }
 
+  async #closeAdminPool(hostId: string): Promise<void> {
+    for (const [key, pool] of this.#adminPools) {
+      if (!key.startsWith(`${hostId}|`)) continue
+      this.#adminPools.delete(key)
+      await pool.end().catch(() => {})
+    }
+  }
+
   /** Closes the pooled admin connections (shutdown). */
   async close(): Promise<void> {
     const pools = [...this.#adminPools.values()]
@@ -229,7 +273,7 @@ export class HostRegistry {
 
   /** Whether each host answers; used by /api/ready. */
   async checkAll(): Promise<Array<{ id: string; name: string; ok: boolean; error?: string }>> {
-    const rows = await this.catalog.selectFrom('db_hosts').selectAll().execute()
+    const rows = await this.catalog.selectFrom('db_hosts').selectAll().where('status', '<>', 'removed').execute()
     return Promise.all(
       rows.map(async (row) => {
         try {

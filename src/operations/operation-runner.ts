@@ -150,6 +150,22 @@ export class OperationRunner {
     return this.#start(id).finished
   }
 
+  /**
+   * Runs the operation here if no live replica holds it, and waits for its end wherever it
+   * runs (another replica's sweeper may have claimed it first). Resolves with the final row's
+   * status and error; gives up with status 'running' once `stopped()` says so.
+   */
+  async settle(id: string, stopped: () => boolean = () => false): Promise<{ status: string; error: string | null }> {
+    const first = await this.execute(id)
+    if (first.status !== 'pending' && first.status !== 'running') return { status: first.status, error: first.error }
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 250))
+      const row = await this.get(id)
+      if (row.status !== 'pending' && row.status !== 'running') return { status: row.status, error: row.error }
+      if (stopped()) return { status: row.status, error: 'tenantd stopped before the operation ended' }
+    }
+  }
+
   #start(id: string): { claimed: Promise<void>; finished: Promise<Operation> } {
     const inFlight = this.#running.get(id)
     if (inFlight) return { claimed: Promise.resolve(), finished: inFlight }

@@ -1,4 +1,5 @@
-import type { DatabaseHost } from '../api-types.js'
+import type { DatabaseHost, HostDrainResult } from '../api-types.js'
+import { UsageError } from '../cli-error.js'
 import type { Command, CommandGroup } from '../command.js'
 import { readSecret } from '../secret-input.js'
 import type { Column } from '../table-format.js'
@@ -58,21 +59,61 @@ export const addHost: Command = {
   },
 }
 
-/** `tenantctl hosts drain <id>`: no new tenants are placed on the host. */
+/** `tenantctl hosts drain <id> [--move]`: no new tenants are placed on the host; --move moves its tenants off. */
 export const drainHost: Command = {
   name: 'drain',
-  summary: 'Stop placing new tenants on a db host',
+  summary: 'Stop placing new tenants on a db host; --move: move every tenant off it',
+  args: ['<id>'],
+  options: {
+    move: { type: 'boolean', description: 'move every active or suspended tenant to the other hosts (waits until all ended)' },
+    concurrency: { type: 'string', valueName: 'n', description: 'moves at once with --move (default 2)' },
+  },
+  async run({ api, out }, input) {
+    const path = `/api/admin/hosts/${encodeURIComponent(input.arg(0))}/drain`
+    if (!input.flag('move')) {
+      if (input.string('concurrency') !== undefined) throw new UsageError('--concurrency goes with --move')
+      const { body: host } = await api.request<DatabaseHost>('POST', path)
+      if (out.json) return out.printJson(host)
+      out.success(`Db host ${host.name} draining; its ${host.tenantCount} tenants stay until moved (\`tenantctl hosts drain ${host.name} --move\`)`)
+      return
+    }
+    const concurrency = input.integer('concurrency', 1)
+    if (!out.json) out.note(`Draining ${input.arg(0)}: moving its tenants off, ${concurrency ?? 2} at once (each move freezes its tenant for a moment)`)
+    const { body } = await api.request<HostDrainResult>('POST', path, { body: { moveTenants: true, ...(concurrency ? { concurrency } : {}) }, timeoutMs: null })
+    if (out.json) return out.printJson(body)
+    if (body.tenants.length) {
+      out.table(body.tenants, [
+        { header: 'TENANT', value: (t) => t.tenant },
+        { header: 'RESULT', value: (t) => t.status },
+        { header: 'TO', value: (t) => t.to ?? '-' },
+        { header: 'OPERATION', value: (t) => t.operationId ?? '-' },
+        { header: 'ERROR', value: (t) => t.error ?? '' },
+      ])
+    }
+    const line = `${body.host.name}: ${body.moved} moved, ${body.failed} failed, ${body.skipped} skipped; ${body.host.tenantCount} tenant${body.host.tenantCount === 1 ? '' : 's'} left on it`
+    if (body.failed || body.host.tenantCount) {
+      out.line(`${line}. Fix the cause and run the drain again; \`tenantctl hosts remove ${body.host.name}\` once it is empty`)
+      return 1
+    }
+    out.success(`${line}; remove it with \`tenantctl hosts remove ${body.host.name}\``)
+  },
+}
+
+/** `tenantctl hosts remove <id>`: a host with no tenant left. */
+export const removeHost: Command = {
+  name: 'remove',
+  summary: 'Remove a db host that holds no tenant any more',
   args: ['<id>'],
   async run({ api, out }, input) {
-    const { body: host } = await api.request<DatabaseHost>('POST', `/api/admin/hosts/${encodeURIComponent(input.arg(0))}/drain`)
+    const { body: host } = await api.request<DatabaseHost>('DELETE', `/api/admin/hosts/${encodeURIComponent(input.arg(0))}`)
     if (out.json) return out.printJson(host)
-    out.success(`Db host ${host.name} draining; its ${host.tenantCount} tenants stay until moved`)
+    out.success(`Db host ${host.name} removed; tenantd no longer connects to ${host.host}:${host.port}`)
   },
 }
 
 export const hostsGroup: CommandGroup = {
   name: 'hosts',
   summary: 'Db hosts that hold tenant databases',
-  commands: [listHosts, addHost, drainHost],
+  commands: [listHosts, addHost, drainHost, removeHost],
   defaultCommand: 'list',
 }
