@@ -1,4 +1,5 @@
 import { escapeIdentifier } from 'pg'
+import { PeriodicSweep } from '../operations/periodic-sweep.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
@@ -32,46 +33,14 @@ export interface RestoreCleanupDeps {
  *   await cleanup.runOnce()   // ["acme_pre_restore_20240501020000"]
  *   await cleanup.stop()
  */
-export class RestoreCleanup {
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<string[]> | undefined
-  #stopped = false
-
-  constructor(private readonly deps: RestoreCleanupDeps) {}
-
-  /** Runs now, then every intervalMs (the timer does not keep the process alive). */
-  start(): void {
-    if (this.#timer || this.#stopped) return
-    const tick = () => {
-      this.runOnce().catch((error: Error) => this.deps.log.warn({ err: { message: error.message } }, 'restore cleanup failed; retrying at the next run'))
-    }
-    this.#timer = setInterval(tick, this.deps.intervalMs ?? 10 * 60_000)
-    this.#timer.unref()
-    tick()
+export class RestoreCleanup extends PeriodicSweep {
+  constructor(private readonly deps: RestoreCleanupDeps) {
+    super(deps.log, 'restore cleanup', deps.intervalMs)
   }
 
-  /** Stops the timer and waits for a run in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running?.catch(() => {})
-  }
-
-  /** Drops every kept database older than the keep time; resolves with their names. One run at a time per replica. */
-  runOnce(): Promise<string[]> {
-    this.#running ??= this.#run().finally(() => (this.#running = undefined))
-    return this.#running
-  }
-
-  async #run(): Promise<string[]> {
-    const dropped: string[] = []
-    while (!this.#stopped) {
-      const name = await this.#dropOne()
-      if (name === undefined) break
-      dropped.push(name)
-    }
-    return dropped
+  /** Drops one expired kept database; its name, or undefined when none is left. */
+  protected next(): Promise<string | undefined> {
+    return this.#dropOne()
   }
 
   async #dropOne(): Promise<string | undefined> {

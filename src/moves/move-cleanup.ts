@@ -1,4 +1,5 @@
 import { escapeIdentifier } from 'pg'
+import { PeriodicSweep } from '../operations/periodic-sweep.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import { SqlState, sqlState } from '../errors.js'
@@ -30,44 +31,14 @@ export interface MoveCleanupDeps {
  *   await cleanup.runOnce()   // ["tenant_acme_moved_20240501020000"]
  *   await cleanup.stop()
  */
-export class MoveCleanup {
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<string[]> | undefined
-  #stopped = false
-
-  constructor(private readonly deps: MoveCleanupDeps) {}
-
-  start(): void {
-    if (this.#timer || this.#stopped) return
-    const tick = () => {
-      this.runOnce().catch((error: Error) => this.deps.log.warn({ err: { message: error.message } }, 'move cleanup failed; retrying at the next run'))
-    }
-    this.#timer = setInterval(tick, this.deps.intervalMs ?? 10 * 60_000)
-    this.#timer.unref()
-    tick()
+export class MoveCleanup extends PeriodicSweep {
+  constructor(private readonly deps: MoveCleanupDeps) {
+    super(deps.log, 'move cleanup', deps.intervalMs)
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true
-    if (this.#timer) clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running?.catch(() => {})
-  }
-
-  /** Drops every kept source database past its deadline; resolves with their names. */
-  runOnce(): Promise<string[]> {
-    this.#running ??= this.#run().finally(() => (this.#running = undefined))
-    return this.#running
-  }
-
-  async #run(): Promise<string[]> {
-    const dropped: string[] = []
-    while (!this.#stopped) {
-      const name = await this.#dropOne()
-      if (name === undefined) break
-      dropped.push(name)
-    }
-    return dropped
+  /** Drops one expired kept database; its name, or undefined when none is left. */
+  protected next(): Promise<string | undefined> {
+    return this.#dropOne()
   }
 
   async #dropOne(): Promise<string | undefined> {
