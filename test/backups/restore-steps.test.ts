@@ -1,13 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import t, { type Test } from 'tap'
-import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { replicaStarter } from '../helpers/crash-replica.js'
 import { closeStepGate, installStepGate, type StepGate } from '../helpers/step-gate.js'
 import { tenantClient } from '../modules/module-test-helpers.js'
 import { databasesLike, fingerprint, seedTenant } from './backup-test-helpers.js'
@@ -34,10 +33,6 @@ const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backu
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
 const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
-const replicas: ChildProcess[] = []
-t.teardown(() => {
-  for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
 
 await installStepGate(h.cluster.url(catalogDb))
 
@@ -94,23 +89,7 @@ async function assertRestored(t: Test, old: Awaited<ReturnType<typeof fingerprin
   await h.cluster.query(`alter database ${pg.escapeIdentifier(params.previousDatabase)} with allow_connections false`)
 }
 
-async function startReplica(): Promise<{ child: ChildProcess; url: string; appName: string }> {
-  const appName = `restore-replica-${replicas.length}`
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, ...h.env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  replicas.push(child)
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const url = `http://127.0.0.1:${port}`
-  await waitFor('the replica to answer /api/health', async () => {
-    if (child.exitCode !== null) throw new Error(`replica exited: ${stderr}`)
-    return (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) || undefined
-  })
-  return { child, url, appName }
-}
+const startReplica = replicaStarter(t, h.env, 'restore-replica')
 
 type Stop = { after: 'checkBackup' | 'restoreDatabase' | 'compareRowCounts' } | { during: 'swapDatabase' }
 const nextStep = { checkBackup: 'restoreDatabase', restoreDatabase: 'compareRowCounts', compareRowCounts: 'swapDatabase' } as const

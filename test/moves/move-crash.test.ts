@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
-import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { moveHandler, type MoveOperationDeps } from '../../src/moves/move-operation.js'
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
 import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { replicaStarter } from '../helpers/crash-replica.js'
 import { installModule, tenantClient } from '../modules/module-test-helpers.js'
 
 // A move whose process is SIGKILLed between two steps, then resumed (retry) or rolled back,
@@ -41,29 +40,8 @@ const addSuppliers = async (n: number) => {
 }
 await addSuppliers(20)
 
-const replicas: ChildProcess[] = []
-t.teardown(() => {
-  for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
 
-/** A real tenantd process over the same catalog; its connections carry `appName`. */
-async function startReplica(): Promise<{ child: ChildProcess; url: string; appName: string }> {
-  const appName = `move-crash-${replicas.length}`
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, ...h.env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  replicas.push(child)
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const url = `http://127.0.0.1:${port}`
-  await waitFor('the replica to answer /api/health', async () => {
-    if (child.exitCode !== null) throw new Error(`replica exited: ${stderr}`)
-    return (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) || undefined
-  })
-  return { child, url, appName }
-}
+const startReplica = replicaStarter(t, h.env, 'move-crash')
 
 const hostOf = async () => (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants/pirapora' })).json().hostName as string
 

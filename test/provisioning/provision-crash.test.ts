@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import pg from 'pg'
 import t from 'tap'
-import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { provisionHandler, type ProvisionDeps } from '../../src/provisioning/provision-tenant.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
+import { replicaStarter } from '../helpers/crash-replica.js'
 import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 
 // A provision whose process is SIGKILLed after each step, then either resumed (retry, or a
@@ -32,35 +31,11 @@ const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
 const allSteps = provisionHandler({} as ProvisionDeps).steps.map((step) => step.name)
 const steps = ['createRole', 'createDatabase', 'migrateDatabase', 'createAdminUser']
-const replicas: ChildProcess[] = []
-t.teardown(() => {
-  for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-})
 
 await installStepGate(h.cluster.url(catalogDb))
 
 
-/**
- * A real tenantd process (src/server.ts) over the same catalog, as a second replica. Its
- * server connections carry `appName` (node-postgres takes PGAPPNAME from the environment), so
- * the test can tell them apart in pg_stat_activity.
- */
-async function startReplica(appName = `crash-replica-${replicas.length}`): Promise<{ child: ChildProcess; url: string; appName: string }> {
-  const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, ...h.env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  replicas.push(child)
-  let stderr = ''
-  child.stderr!.on('data', (chunk) => (stderr += chunk))
-  const url = `http://127.0.0.1:${port}`
-  await waitFor('the replica to answer /api/health', async () => {
-    if (child.exitCode !== null) throw new Error(`replica exited: ${stderr}`)
-    return (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) || undefined
-  })
-  return { child, url, appName }
-}
+const startReplica = replicaStarter(t, h.env, 'crash-replica')
 
 /** Provisions through a replica, holds it once `afterStep` is done, and SIGKILLs it there. */
 async function provisionAndKill(slug: string, afterStep: string): Promise<{ operationId: string; tenantId: string }> {

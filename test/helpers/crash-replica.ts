@@ -1,0 +1,41 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { freePort } from '../../src/embedded/embedded-cluster.js'
+import { waitFor } from './wait-for.js'
+
+export interface CrashReplica {
+  child: ChildProcess
+  url: string
+  /** Its PostgreSQL connections carry this application_name (PGAPPNAME): a test finds, waits on or ends exactly them. */
+  appName: string
+}
+
+/**
+ * Real tenantd processes (`src/server.ts`) over a harness's catalog, as extra replicas a crash
+ * test can SIGKILL between two steps. Every one still running is SIGKILLed on teardown.
+ *
+ * @example
+ *   const startReplica = replicaStarter(t, h.env, 'crash-replica')
+ *   const { child, url, appName } = await startReplica()
+ */
+export function replicaStarter(t: { teardown(fn: () => unknown): void }, env: Record<string, string>, prefix: string): (appName?: string) => Promise<CrashReplica> {
+  const replicas: ChildProcess[] = []
+  t.teardown(() => {
+    for (const child of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  return async (appName = `${prefix}-${replicas.length}`) => {
+    const port = await freePort()
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
+    replicas.push(child)
+    let stderr = ''
+    child.stderr!.on('data', (chunk) => (stderr += chunk))
+    const url = `http://127.0.0.1:${port}`
+    await waitFor('the replica to answer /api/health', async () => {
+      if (child.exitCode !== null) throw new Error(`replica exited: ${stderr}`)
+      return (await fetch(`${url}/api/health`).then((r) => r.ok, () => false)) || undefined
+    })
+    return { child, url, appName }
+  }
+}
