@@ -136,6 +136,9 @@ export async function ensureAppliedMarker(target: pg.ClientBase): Promise<void> 
   await target.query(`create schema if not exists ${schema}`)
   await target.query(`create table if not exists ${schema}.applied (one boolean primary key default true check (one), lsn pg_lsn not null)`)
   await target.query(`insert into ${schema}.applied (lsn) values ('0/0') on conflict do nothing`)
+  // The rows the applied changes touched, by key ('"*"' for a whole table: a truncate): what the
+  // cutover compares between the two sides (the rest was compared in the copy's snapshot).
+  await target.query(`create table if not exists ${schema}.touched (tbl text not null, key jsonb not null, primary key (tbl, key))`)
   await target.query(`create or replace function ${schema}.expect_one(n bigint, what text) returns void language plpgsql as $$
     begin
       if n <> 1 then
@@ -168,15 +171,20 @@ export async function applyTransactions(target: pg.ClientBase, transactions: Dec
   let last: string | undefined
   for (let i = 0; i < pending.length; ) {
     const statements: string[] = []
+    const touched = new Set<string>()
     let lsn = pending[i]!.lsn
     while (i < pending.length && (statements.length === 0 || statements.length + pending[i]!.changes.length <= changesPerRoundTrip)) {
-      for (const change of pending[i]!.changes) statements.push(changeSql(change, tables))
+      for (const change of pending[i]!.changes) {
+        statements.push(changeSql(change, tables))
+        for (const key of touchedKeys(change, tables)) touched.add(key)
+      }
       lsn = pending[i]!.lsn
       i++
     }
     const marker = `update ${escapeIdentifier(moveSchema)}.applied set lsn = ${escapeLiteral(lsn)}::pg_lsn`
+    const record = touched.size ? [`insert into ${escapeIdentifier(moveSchema)}.touched (tbl, key) values ${[...touched].join(', ')} on conflict do nothing`] : []
     try {
-      await target.query(['begin', ...statements, marker, 'commit'].join(';\n'))
+      await target.query(['begin', ...statements, ...record, marker, 'commit'].join(';\n'))
     } catch (error) {
       await target.query('rollback').catch(() => {})
       throw error
@@ -185,6 +193,19 @@ export async function applyTransactions(target: pg.ClientBase, transactions: Dec
     last = lsn
   }
   return { changes, lsn: last ?? (transactions.length ? applied : undefined) }
+}
+
+/** The `(tbl, key)` rows (as SQL values) a change touches: its key before and after, or the whole table for a truncate. */
+function touchedKeys(change: DecodedChange, tables: Map<string, TenantTable>): string[] {
+  const tbl = escapeLiteral(tableKey(change))
+  if (change.kind === 'truncate') return [`(${tbl}, '"*"')`]
+  const table = tables.get(tableKey(change))
+  if (!table) return []
+  const keyOf = (values: Record<string, string | null>) => `(${tbl}, ${escapeLiteral(JSON.stringify(Object.fromEntries(table.key.map((c) => [c, values[c] ?? null]))))}::jsonb)`
+  const keys: string[] = []
+  if (change.oldKey) keys.push(keyOf(change.oldKey))
+  if (change.columns) keys.push(keyOf(change.columns))
+  return keys
 }
 
 /** One change as SQL with its values as literals (text, coerced to the column types by PostgreSQL). */

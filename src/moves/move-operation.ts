@@ -33,7 +33,7 @@ import {
   withTenantOn,
 } from './move-database.js'
 import { freezeForMove, unfreezeAfterMove } from './move-freeze.js'
-import { copySequences, copyTable, digestDifferences, listTables, moveSchema, qualified, tableDigests, tableKey, type TableDigests, type TenantTable } from './table-copy.js'
+import { copySequences, copyTable, digestDifferences, keyedRowsDigest, listTables, moveSchema, qualified, tableDigests, tableKey, type TableDigests, type TenantTable } from './table-copy.js'
 
 export interface MoveOperationDeps {
   catalog: CatalogDb
@@ -84,6 +84,10 @@ const catchUpBytes = 1024 * 1024
 const catchUpMaxMs = 120_000
 /** Connections per side that compute the per-table checksums under the freeze. */
 const digestConnections = 4
+/** Touched keys compared per round trip under the freeze. */
+const keysPerRead = 5_000
+/** A table with more touched keys than this is compared whole (a scan beats that many index lookups). */
+const wholeTableKeys = 200_000
 /** Connections that copy tables at once (each a source and a target session). */
 const copyConnections = 3
 
@@ -152,6 +156,80 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
     deps.hosts.withAdminClient(source, fn, tenant.database_name)
   const asTenant = async (client: pg.ClientBase, tenant: TenantRecord) => client.query(`SET ROLE ${escapeIdentifier(tenant.role_name)}`)
   const tablesOf = async (source: DbHostRow, tenant: TenantRecord) => onSource(source, tenant, listTables)
+
+  /**
+   * Row counts and checksums of every table on both sides: the source as of `snapshot` (or
+   * now, under the freeze), the target as it is. Read on a few connections per side at once.
+   */
+  const compareWhole = async (source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>, snapshot?: string) => {
+    const tables = await tablesOf(source, tenant)
+    const targetTables = await withTenantOn(targetConnection, listTables)
+    const digestAll = async (list: TenantTable[], read: (part: TenantTable[]) => Promise<TableDigests>) =>
+      Object.assign({}, ...(await Promise.all(spread(list, digestConnections).map(read)))) as TableDigests
+    const [a, b] = await Promise.all([
+      digestAll(tables, (part) =>
+        onSource(source, tenant, async (reader) => {
+          await asTenant(reader, tenant)
+          return tableDigests(reader, part, snapshot)
+        })
+      ),
+      digestAll(targetTables, (part) => withTenantOn(targetConnection, (client) => tableDigests(client, part))),
+    ])
+    return digestDifferences(a, b)
+  }
+
+  /**
+   * Compares, table by table, the rows the applied changes touched (by key, both sides read
+   * through the key's index); a table truncated meanwhile, or touched in most of its rows, is
+   * compared whole. Called under the freeze: nothing writes either side.
+   */
+  const compareTouched = async (source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>) => {
+    const tables = new Map((await tablesOf(source, tenant)).map((t) => [tableKey(t), t]))
+    const targetTables = new Set((await withTenantOn(targetConnection, listTables)).map(tableKey))
+    const differences: string[] = []
+    for (const name of tables.keys()) if (!targetTables.has(name)) differences.push(`${name}: missing on the target`)
+    for (const name of targetTables) if (!tables.has(name)) differences.push(`${name}: only on the target`)
+    if (differences.length) return differences
+    const touched = await withTenantOn(targetConnection, async (client) =>
+      (await client.query<{ tbl: string; keys: number; whole: boolean }>(`select tbl, count(*)::int as keys, bool_or(key = '"*"') as whole from ${escapeIdentifier(moveSchema)}.touched group by tbl`)).rows
+    )
+    const whole = touched.filter((t) => t.whole || t.keys > wholeTableKeys).map((t) => tables.get(t.tbl)).filter((t): t is TenantTable => t !== undefined)
+    if (whole.length) {
+      const [a, b] = await Promise.all([
+        onSource(source, tenant, async (reader) => {
+          await asTenant(reader, tenant)
+          return tableDigests(reader, whole)
+        }),
+        withTenantOn(targetConnection, (client) => tableDigests(client, whole)),
+      ])
+      differences.push(...digestDifferences(a, b))
+    }
+    const keyed = touched.filter((t) => !t.whole && t.keys <= wholeTableKeys && tables.has(t.tbl))
+    if (keyed.length === 0) return differences
+    await onSource(source, tenant, async (reader) => {
+      await asTenant(reader, tenant)
+      await withTenantOn(targetConnection, async (target) => {
+        for (const { tbl } of keyed) {
+          const table = tables.get(tbl)!
+          let after: string | null = null
+          for (;;) {
+            const { rows }: pg.QueryResult<{ key: Record<string, string | null>; text: string }> = await target.query(
+              `select key, key::text as text from ${escapeIdentifier(moveSchema)}.touched where tbl = $1 and ($2::jsonb is null or key > $2::jsonb) order by key limit ${keysPerRead}`,
+              [tbl, after]
+            )
+            if (rows.length === 0) break
+            after = rows[rows.length - 1]!.text
+            const keys = rows.map((r) => r.key)
+            const [a, b] = await Promise.all([keyedRowsDigest(reader, table, keys), keyedRowsDigest(target, table, keys)])
+            if (a.rows !== b.rows) differences.push(`${tbl}: of ${keys.length} rows changed during the move, ${a.rows} exist on the source and ${b.rows} on the target`)
+            else if (a.checksum !== b.checksum) differences.push(`${tbl}: rows changed during the move differ between source and target`)
+            if (differences.length >= 5) return
+          }
+        }
+      })
+    })
+    return differences
+  }
 
   /** Applies what the slot holds, batch by batch, until it is empty or (unless `drain`) small. */
   const catchUp = async (context: StepContext<MoveParams>, source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>, drain: boolean) => {
@@ -295,6 +373,11 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
           const slot = await createSlotWithSnapshot(adminConfig, context.params.slot)
           try {
             await copyAll(context, source, tenant, targetConnection, slot.snapshot)
+            // The bulk is compared now, while the tenant stays writable: the copy against the
+            // snapshot it was read in. The cutover then compares only the rows changed since.
+            await context.progress(42).catch(() => {})
+            const differences = await compareWhole(source, tenant, targetConnection, slot.snapshot)
+            if (differences.length) throw new Error(`the copy on the target does not match the source (${differences.slice(0, 5).join('; ')}); the tenant stays on its source host`)
           } finally {
             await slot.close()
           }
@@ -373,22 +456,11 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
         async run(context) {
           const { tenant, source, targetConnection, switched } = await load(context)
           if (switched) return
-          const tables = await tablesOf(source, tenant)
-          const targetTables = await withTenantOn(targetConnection, listTables)
-          // Nothing writes either side under the freeze, so the tables can be read on a few
-          // connections at once (the freeze lasts as long as the biggest share).
-          const digestAll = async (list: TenantTable[], read: (part: TenantTable[]) => Promise<TableDigests>) =>
-            Object.assign({}, ...(await Promise.all(spread(list, digestConnections).map(read)))) as TableDigests
-          const [a, b] = await Promise.all([
-            digestAll(tables, (part) =>
-              onSource(source, tenant, async (reader) => {
-                await asTenant(reader, tenant)
-                return tableDigests(reader, part)
-              })
-            ),
-            digestAll(targetTables, (part) => withTenantOn(targetConnection, (client) => tableDigests(client, part))),
-          ])
-          const differences = digestDifferences(a, b)
+          // The logical method compared the bulk in the copy's snapshot: under the freeze only
+          // the rows the applied changes touched are compared, so the freeze does not grow with
+          // the tenant's size. A frozen copy compares everything.
+          const { method } = await progressOf(context)
+          const differences = method === 'logical' ? await compareTouched(source, tenant, targetConnection) : await compareWhole(source, tenant, targetConnection)
           if (differences.length) throw new Error(`the copy on the target does not match the source (${differences.slice(0, 5).join('; ')}); the tenant stays on its source host`)
         },
       },

@@ -95,20 +95,24 @@ async function nonGeneratedColumns(client: pg.ClientBase, table: TenantTable): P
 /** Per-table row count and an order-independent checksum of the rows' text, for comparing two copies. */
 export type TableDigests = Record<string, { rows: number; checksum: string }>
 
+/** Session settings both sides read rows with, so a row's text form is the same on each. */
+const digestSettings = `set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set intervalstyle = 'postgres'`
+/** Row count and checksum (sum of a 64-bit hash of each row's text form) of the rows `t` a query selects. */
+const digestOf = (from: string) => `select count(*)::text as n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text as sum from ${from}`
+
 /**
- * Row count and checksum (sum of a 64-bit hash of each row's text form) of every table, in one
- * read-only snapshot. Both sides must read with the same session settings (time zone, date
- * style, float digits), which this sets.
+ * Row count and checksum of every table, in one read-only snapshot (`snapshot`, exported by
+ * another session, or a fresh one). Both sides must read with the same session settings (time
+ * zone, date style, float digits), which this sets.
  */
-export async function tableDigests(client: pg.ClientBase, tables: TenantTable[]): Promise<TableDigests> {
-  await client.query(`set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set intervalstyle = 'postgres'`)
+export async function tableDigests(client: pg.ClientBase, tables: TenantTable[], snapshot?: string): Promise<TableDigests> {
+  await client.query(digestSettings)
   await client.query('begin isolation level repeatable read read only')
   try {
+    if (snapshot) await client.query(`set transaction snapshot ${escapeLiteral(snapshot)}`)
     const digests: TableDigests = {}
     for (const table of tables) {
-      const { rows } = await client.query<{ n: string; sum: string }>(
-        `select count(*)::text as n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text as sum from only ${qualified(table)} t`
-      )
+      const { rows } = await client.query<{ n: string; sum: string }>(digestOf(`only ${qualified(table)} t`))
       digests[tableKey(table)] = { rows: Number(rows[0]!.n), checksum: rows[0]!.sum }
     }
     await client.query('commit')
@@ -117,6 +121,28 @@ export async function tableDigests(client: pg.ClientBase, tables: TenantTable[])
     await client.query('rollback').catch(() => {})
     throw error
   }
+}
+
+/**
+ * Row count and checksum of the rows of `table` whose keys are given (key column → value as
+ * text, as logical decoding prints it): found by key through the table's index, so the cost
+ * follows the number of keys, not the size of the table. Keys of rows that no longer exist
+ * count nothing, on both sides alike.
+ */
+export async function keyedRowsDigest(client: pg.ClientBase, table: TenantTable, keys: Array<Record<string, string | null>>): Promise<{ rows: number; checksum: string }> {
+  const { rows: types } = await client.query<{ attname: string; type: string }>(
+    `select attname, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attname = any($2::text[])`,
+    [qualified(table), table.key]
+  )
+  const typeOf = new Map(types.map((r) => [r.attname, r.type]))
+  const columns = table.key.map((c) => `t.${escapeIdentifier(c)}`).join(', ')
+  const values = table.key.map((c) => `(k->>${escapeLiteral(c)})::${typeOf.get(c) ?? 'text'}`).join(', ')
+  await client.query(digestSettings)
+  const { rows } = await client.query<{ n: string; sum: string }>(
+    digestOf(`only ${qualified(table)} t where (${columns}) in (select ${values} from jsonb_array_elements($1::jsonb) k)`),
+    [JSON.stringify(keys)]
+  )
+  return { rows: Number(rows[0]!.n), checksum: rows[0]!.sum }
 }
 
 /** The tables whose count or checksum differ, described for an error message. */

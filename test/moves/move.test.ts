@@ -4,6 +4,7 @@ import t from 'tap'
 import { listTables, tableDigests, type TableDigests } from '../../src/moves/table-copy.js'
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
+import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { installModule, tenantClient, type TenantClient } from '../modules/module-test-helpers.js'
 
@@ -286,4 +287,40 @@ t.test('a target host that goes down mid-move: the tenant stays on its source, u
   t.equal(login.rows[0]!.rolcanlogin, true, 'its role logs in on the source')
   const frozen = await h.tenantd.catalog.db.selectFrom('tenants').select(['frozen_until']).where('slug', '=', 'novaroma').executeTakeFirstOrThrow()
   t.equal(frozen.frozen_until, null, 'no freeze left')
+})
+
+t.test('a target that differs from the source in a row changed during the move is caught at the cutover; the tenant stays', async (t) => {
+  const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+  const catalogUrl = h.cluster.url(catalogDb)
+  await installStepGate(catalogUrl)
+  // Held after the final changes were applied, under the freeze, before the comparison.
+  const gate = await closeStepGate(catalogUrl, 'novaroma', 'compareTables')
+  t.teardown(() => gate.end())
+  const writer = startWriter(client, suppliers)
+  await waitFor('the writer to get going', async () => (writer.acknowledged >= 5 ? true : undefined))
+  const started = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move', payload: { targetHostId: 'db2' } })
+  t.equal(started.statusCode, 202, started.body)
+  await gate.waitUntilHeld()
+  // A row the move's applied changes touched, altered on the target behind the move's back.
+  const tampered = await second.query(
+    `update cp_fornecedores set nome = 'tampered' where id = (
+       select f.id from cp_fornecedores f join tenantd_move.touched k on k.tbl = 'public.cp_fornecedores' and f.id = (k.key->>'id')::uuid limit 1)`,
+    [],
+    'tenant_novaroma'
+  )
+  t.equal(tampered.rowCount, 1, 'a touched row exists on the target to alter')
+  await gate.open()
+  const op = await waitFor('the move to fail', async () => {
+    const o = (await h.asAdmin({ method: 'GET', url: `/api/admin/operations/${started.json().operationId}` })).json()
+    return o.status === 'failed' || o.status === 'succeeded' ? o : undefined
+  })
+  const acked = writer.acknowledged
+  await waitFor('writes after the failed move', async () => (writer.acknowledged >= acked + 5 ? true : undefined))
+  await writer.stop()
+  t.equal(op.status, 'failed', 'the move stopped')
+  t.match(op.error, /public\.cp_fornecedores: rows changed during the move differ/, `and says where: ${op.error}`)
+  t.equal((await tenantRow()).hostName, 'test-host', 'the tenant stays on its source')
+  t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'with every acknowledged write')
+  t.notOk(await databaseExists(second, 'tenant_novaroma'), 'the partial copy on the target is dropped')
+  t.equal(await slotsOn(h.cluster), 0, 'no slot left on the source')
 })
