@@ -37,6 +37,7 @@ import { restoreUndoHandler } from './backups/restore-undo-operation.js'
 import { RestoreCleanup } from './backups/restore-cleanup.js'
 import { moveHandler } from './moves/move-operation.js'
 import { MoveCleanup } from './moves/move-cleanup.js'
+import { StrandedMoves } from './moves/stranded-moves.js'
 import { MoveService } from './moves/move-service.js'
 import { HostDrain } from './moves/host-drain.js'
 import { BackupScheduler } from './backups/backup-scheduler.js'
@@ -83,6 +84,8 @@ export interface Tenantd {
   hostDrain: HostDrain
   /** Drops the source databases moves kept for rollback once TENANTD_MOVE_KEEP_HOURS passed. */
   moveCleanup: MoveCleanup
+  /** Rolls back moves whose cutover failed with their source unreachable, once it answers again. */
+  strandedMoves: StrandedMoves
   /** Scheduled backups of the fleet (node-cron, one replica per slot), test restores. */
   backupScheduler: BackupScheduler
   /** Plans: limits and backup policy. */
@@ -217,6 +220,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     operations.register(moveHandler({ catalog: catalog.db, hosts, tenants, sealer, audit, pgBinDir: config.pgBinDir, keepHours: config.moveKeepHours, evictPools: (id) => pools.evict(id) }))
     const moves = new MoveService({ catalog: catalog.db, hosts, tenants, operations })
     const moveCleanup = new MoveCleanup({ catalog: catalog.db, hosts, audit, log: log.child({ component: 'move-cleanup' }) })
+    const strandedMoves = new StrandedMoves({ catalog: catalog.db, operations, log: log.child({ component: 'stranded-moves' }) })
     const backups = new BackupService({ ...backupDeps, operations })
     const backupPruner = new BackupPruner({ catalog: catalog.db, targets: backupTargets, audit, log: log.child({ component: 'backup-pruner' }) })
     const backupScheduler = new BackupScheduler({
@@ -267,6 +271,8 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     closers.push(() => restoreCleanup.stop())
     moveCleanup.start()
     closers.push(() => moveCleanup.stop())
+    strandedMoves.start()
+    closers.push(() => strandedMoves.stop())
     const credentialRotation = new CredentialRotationService({ catalog: catalog.db, tenants, operations, log: log.child({ component: 'credential-rotation' }), checkMinutes: config.credentialCheckMinutes })
     credentialRotation.start()
     // Closed before the operation runner: no new scheduled rotation while operations drain.
@@ -298,6 +304,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       moves,
       hostDrain: new HostDrain({ catalog: catalog.db, hosts, moves, operations, audit, log: log.child({ component: 'host-drain' }) }),
       moveCleanup,
+      strandedMoves,
       backupScheduler,
       plans: new PlanCatalog(catalog.db),
       backupPruner,

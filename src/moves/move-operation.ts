@@ -69,6 +69,8 @@ export interface MoveProgress {
   frozenAt?: string
   freezeMs?: number
   reverted?: string
+  /** The freeze closed the source to the tenant's role; a revert that did not reopen it leaves this set (see stranded-moves.ts). */
+  sourceClosed?: boolean
   /** The target database was created by this move (so a revert may drop it). */
   targetCreated?: boolean
   /** User triggers disabled on the target while changes are applied, enabled again at the switch. */
@@ -101,8 +103,8 @@ function spread<T>(items: T[], n: number): T[][] {
 /**
  * The `move` operation: the tenant's database copied to another db host while it stays
  * writable, then a short cutover. Steps, each idempotent and resumable:
- * prepareTarget (capture method chosen, role and empty database on the target) → copySchema
- * (tables and types, pg_dump piped into pg_restore) → copyData (logical slot created with an
+ * prepareTarget (capture method chosen, roles on the target) → copySchema (an empty database
+ * on the target, then tables and types, pg_dump piped into pg_restore) → copyData (logical slot created with an
  * exported snapshot; every table streamed in that snapshot with binary COPY) → createIndexes
  * (indexes, constraints, triggers) → catchUp (changes decoded from the slot applied while the
  * tenant writes on) → freeze (503 + Retry-After on every replica, pools evicted, the role's
@@ -306,6 +308,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
       })
     })
     await deps.hosts.withAdminClient(source, (client) => reopenSourceToTenant(client, tenant))
+    await record(context, { sourceClosed: false })
     await unfreezeAfterMove(deps, tenant.id)
     await deps.evictPools(tenant.id)
     const progress = await progressOf(context)
@@ -346,8 +349,8 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
             throw new Error(`db host "${target.name}" already has a database named ${tenant.database_name} that this move did not create; drop or rename it first`)
           }
           await record(context, { method: choice.method, methodReason: choice.reason, targetCreated: true })
+          // The database itself is made by copySchema, which starts from an empty one each attempt.
           await ensureRoles(deps.hosts, target, tenant, deps.sealer.open(tenant.password_sealed))
-          await recreateDatabase(deps.hosts, target, tenant)
         },
       },
       {
@@ -412,7 +415,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
           const { tenant, source, switched } = await load(context)
           if (switched) return
           const { method } = await progressOf(context)
-          await record(context, { frozenAt: new Date().toISOString() })
+          await record(context, { frozenAt: new Date().toISOString(), sourceClosed: true })
           await freezeForMove(deps, tenant.id, method === 'logical' ? 'short' : 'long')
           await deps.evictPools(tenant.id)
           await deps.hosts.withAdminClient(source, (client) => closeSourceToTenant(client, tenant))

@@ -1,6 +1,9 @@
+import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import t from 'tap'
+import { freePort } from '../../src/embedded/embedded-cluster.js'
+import { StrandedMoves } from '../../src/moves/stranded-moves.js'
 import { listTables, tableDigests, type TableDigests } from '../../src/moves/table-copy.js'
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
@@ -323,4 +326,74 @@ t.test('a target that differs from the source in a row changed during the move i
   t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'with every acknowledged write')
   t.notOk(await databaseExists(second, 'tenant_novaroma'), 'the partial copy on the target is dropped')
   t.equal(await slotsOn(h.cluster), 0, 'no slot left on the source')
+})
+
+/** A TCP proxy in front of a cluster, on a fixed port: `down()` refuses and cuts every connection, `up()` serves again. */
+async function proxyTo(port: number) {
+  const sockets = new Set<net.Socket>()
+  let server: net.Server | undefined
+  const listenPort = await freePort()
+  const up = () =>
+    new Promise<void>((resolve, reject) => {
+      server = net.createServer((client) => {
+        const upstream = net.connect(port, '127.0.0.1')
+        for (const s of [client, upstream]) {
+          sockets.add(s)
+          s.on('close', () => sockets.delete(s))
+          s.on('error', () => {})
+        }
+        client.pipe(upstream).pipe(client)
+      })
+      server.once('error', reject)
+      server.listen(listenPort, '127.0.0.1', () => resolve())
+    })
+  const down = async () => {
+    const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+    for (const s of sockets) s.destroy()
+    await closed
+  }
+  await up()
+  return { port: listenPort, up, down }
+}
+
+t.test('a source host that goes down in the cutover: the move fails, and once the host is back the tenant is open there again', async (t) => {
+  const proxy = await proxyTo(second.port)
+  t.teardown(() => proxy.down())
+  const added = await h.asAdmin({ method: 'POST', url: '/api/admin/hosts', payload: { name: 'db2p', host: '127.0.0.1', port: proxy.port, adminUser: db2Admin.user, adminPassword: db2Admin.password } })
+  t.equal(added.statusCode, 201, added.body)
+  const there = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move?wait=true', payload: { targetHostId: 'db2p' } })
+  t.equal(there.statusCode, 200, there.body)
+  t.equal((await tenantRow()).hostName, 'db2p', 'the tenant lives behind the proxy')
+
+  const catalogUrl = h.cluster.url(new URL(h.env.DATABASE_URL!).pathname.slice(1))
+  // Held after the freeze closed the source to the tenant, before the last changes are read from it.
+  const gate = await closeStepGate(catalogUrl, 'novaroma', 'applyFinalChanges')
+  t.teardown(() => gate.end())
+  const started = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move', payload: { targetHostId: 'test-host' } })
+  t.equal(started.statusCode, 202, started.body)
+  const operationId = started.json().operationId
+  await gate.waitUntilHeld()
+  await proxy.down()
+  await gate.open()
+  const failed = await waitFor('the move to fail', async () => {
+    const o = (await h.asAdmin({ method: 'GET', url: `/api/admin/operations/${operationId}` })).json()
+    return o.status === 'failed' ? o : undefined
+  })
+  t.match(failed.error, /127\.0\.0\.1:\d+/, `it says which host failed: ${failed.error}`)
+  t.equal((await tenantRow()).hostName, 'db2p', 'the catalog still points at the source')
+
+  await proxy.up()
+  const recovery = new StrandedMoves({ catalog: h.tenantd.catalog.db, operations: h.tenantd.operations, log: h.tenantd.log, retryAfterMs: 0 })
+  t.same(await recovery.runOnce(), [operationId], 'the recovery sweep takes the stranded move')
+  const after = (await h.asAdmin({ method: 'GET', url: `/api/admin/operations/${operationId}` })).json()
+  t.equal(after.status, 'rolled_back', 'and rolls it back')
+  t.same(await recovery.runOnce(), [], 'once')
+  const login = await second.query<{ rolcanlogin: boolean }>("select rolcanlogin from pg_roles where rolname = 'tenant_novaroma_owner'")
+  t.equal(login.rows[0]!.rolcanlogin, true, 'the tenant role logs in on its host again')
+  const written = await client.request('POST', '/api/price-basket/suppliers', { name: 'Written after the recovery' })
+  t.equal(written.statusCode, 201, 'the tenant takes writes again')
+  suppliers.set(written.json().id, 'Written after the recovery')
+  t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'with every acknowledged write')
+  t.notOk(await databaseExists(h.cluster, 'tenant_novaroma'), 'no copy left on the target')
+  t.equal(await slotsOn(second), 0, 'no slot left on the source')
 })
