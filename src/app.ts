@@ -29,6 +29,7 @@ import { exportRoutes } from './http/routes/export-routes.js'
 import { keyRoutes } from './http/routes/key-routes.js'
 import { credentialRoutes } from './http/routes/credential-routes.js'
 import { moveRoutes } from './http/routes/move-routes.js'
+import { panelRoutes } from './panel/panel-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
 import { ValidationError } from './errors.js'
@@ -118,6 +119,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(credentialRoutes)
   await app.register(moveRoutes)
   await app.register(moduleRoutesPlugin)
+  await app.register(panelRoutes)
   return app as unknown as FastifyInstance
 }
 

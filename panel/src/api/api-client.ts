@@ -1,0 +1,48 @@
+import { parse, send, type QueryValue } from './http.js'
+import { session, type Session } from './session.js'
+
+export interface RequestOptions {
+  query?: Record<string, QueryValue>
+  body?: unknown
+}
+
+/**
+ * The panel's client of the public API (the routes tenantctl uses): JSON in and out, the
+ * session's bearer token, one refresh-and-retry on 401, and a refused session sent back to
+ * sign-in. Errors are ApiErrors carrying tenantd's message.
+ *
+ * @example
+ *   const tenant = await api.get<Tenant>(`/api/admin/tenants/${encodeURIComponent(slug)}`)
+ */
+export class ApiClient {
+  constructor(private readonly session: Session) {}
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    let response = await send(method, path, { ...options, token: await this.session.accessToken() })
+    if (response.status === 401) {
+      if (await this.session.refresh()) response = await send(method, path, { ...options, token: await this.session.accessToken() })
+      if (response.status === 401) this.session.expire()
+    }
+    return parse<T>(response)
+  }
+
+  get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return this.request<T>('GET', path, { query })
+  }
+
+  /** A POST; lifecycle routes take an optional body, so `{}` is sent when there is none. */
+  post<T>(path: string, body: unknown = {}, query?: RequestOptions['query']): Promise<T> {
+    return this.request<T>('POST', path, { body, query })
+  }
+
+  delete<T>(path: string, query?: RequestOptions['query']): Promise<T> {
+    return this.request<T>('DELETE', path, { query })
+  }
+}
+
+export const api = new ApiClient(session)
+
+/** `/api/admin/tenants/<id><rest>`, the id escaped. */
+export function tenantPath(id: string, rest = ''): string {
+  return `/api/admin/tenants/${encodeURIComponent(id)}${rest}`
+}

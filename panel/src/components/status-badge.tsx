@@ -1,0 +1,28 @@
+import { humanize } from '../format.js'
+
+const tones: Record<string, 'ok' | 'info' | 'warn' | 'danger' | 'neutral'> = {
+  active: 'ok',
+  succeeded: 'ok',
+  verified: 'ok',
+  installed: 'ok',
+  ready: 'ok',
+  reachable: 'ok',
+  provisioning: 'info',
+  running: 'info',
+  pending: 'info',
+  completed: 'info',
+  suspended: 'warn',
+  draining: 'warn',
+  canceled: 'danger',
+  failed: 'danger',
+  rolled_back: 'danger',
+  unreachable: 'danger',
+  deleted: 'neutral',
+  removed: 'neutral',
+  pruned: 'neutral',
+}
+
+/** A status word in its colour: green for good, blue for under way, amber for paused, red for trouble. */
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`badge badge-${tones[status] ?? 'neutral'}`}>{humanize(status)}</span>
+}

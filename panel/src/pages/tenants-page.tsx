@@ -1,0 +1,144 @@
+import { useEffect, useState } from 'preact/hooks'
+import type { Page, Tenant } from '../api/api-types.js'
+import { ErrorBanner } from '../components/error-banner.js'
+import { EmptyState, Loading } from '../components/feedback.js'
+import { PageHeader } from '../components/layout.js'
+import { Pagination } from '../components/pagination.js'
+import { SortHeader, type Sort } from '../components/sort-header.js'
+import { StatusBadge } from '../components/status-badge.js'
+import { formatDate } from '../format.js'
+import { useApi, useTitle } from '../hooks/use-api.js'
+import { useDebounced } from '../hooks/use-debounced.js'
+import { Link, basePath, navigate, useLocation } from '../router/router.js'
+
+type Column = 'name' | 'status' | 'plan' | 'host' | 'created'
+
+const pageSize = 20
+/** The list route's largest page: sorting and paging happen here, over what it returns. */
+const fetchLimit = 500
+
+const sortValue: Record<Column, (tenant: Tenant) => string> = {
+  name: (t) => t.name.toLowerCase(),
+  status: (t) => t.status,
+  plan: (t) => t.plan,
+  host: (t) => t.hostName ?? '',
+  created: (t) => t.createdAt,
+}
+
+/**
+ * Every tenant: search (name, slug, subdomain, contact email; by the list route), sortable
+ * columns and pages. Search, sort and page live in the URL, so a view can be linked to.
+ */
+export function TenantsPage() {
+  useTitle('Tenants')
+  const { query } = useLocation()
+  const q = query.get('q') ?? ''
+  const sortKey = query.get('sort') ?? ''
+  const sort: Sort<Column> = { key: sortKey in sortValue ? (sortKey as Column) : 'created', dir: query.get('dir') === 'asc' ? 'asc' : 'desc' }
+  const page = Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1)
+
+  const [search, setSearch] = useState(q)
+  const settled = useDebounced(search.trim(), 250)
+  const setView = (changes: Record<string, string | number | undefined>) => {
+    const next = new URLSearchParams(query)
+    for (const [key, value] of Object.entries(changes)) {
+      if (value === undefined || value === '' || (key === 'page' && value === 1)) next.delete(key)
+      else next.set(key, String(value))
+    }
+    const text = next.toString()
+    navigate(`${basePath}/tenants${text ? `?${text}` : ''}`, { replace: true })
+  }
+  useEffect(() => {
+    if (settled !== q) setView({ q: settled, page: 1 })
+  }, [settled])
+
+  const list = useApi<Page<Tenant>>('/api/admin/tenants', { search: q || undefined, limit: fetchLimit })
+  const items = list.data?.items ?? []
+  const sorted = [...items].sort((a, b) => {
+    const order = sortValue[sort.key](a).localeCompare(sortValue[sort.key](b))
+    return sort.dir === 'asc' ? order : -order
+  })
+  const shown = sorted.slice((page - 1) * pageSize, page * pageSize)
+  const onSort = (next: Sort<Column>) => setView({ sort: next.key, dir: next.dir, page: 1 })
+
+  return (
+    <>
+      <PageHeader title="Tenants" subtitle="Each tenant has its own PostgreSQL database and login role.">
+        <Link href={`${basePath}/tenants/new`} class="button button-primary">
+          New tenant
+        </Link>
+      </PageHeader>
+      <div class="toolbar">
+        <div class="field field-inline">
+          <label for="tenant-search">Search</label>
+          <input id="tenant-search" type="search" placeholder="Name, slug or subdomain" value={search} onInput={(event) => setSearch(event.currentTarget.value)} />
+        </div>
+        {list.data && (
+          <p class="muted toolbar-count" aria-live="polite">
+            {list.data.total === 1 ? '1 tenant' : `${list.data.total ?? items.length} tenants`}
+          </p>
+        )}
+      </div>
+      <ErrorBanner error={list.error} onRetry={list.reload} />
+      {!list.data && list.loading && <Loading what="tenants" />}
+      {list.data && items.length === 0 && (
+        <EmptyState title={q ? `No tenant matches "${q}".` : 'No tenants yet.'}>
+          {q ? 'Try another name, slug or subdomain.' : <Link href={`${basePath}/tenants/new`}>Provision the first tenant</Link>}
+        </EmptyState>
+      )}
+      {items.length > 0 && (
+        <>
+          <div class="table-wrap" role="region" aria-label="Tenants" tabIndex={0}>
+            <table class="table">
+              <thead>
+                <tr>
+                  <SortHeader column="name" sort={sort} onSort={onSort}>
+                    Name
+                  </SortHeader>
+                  <SortHeader column="status" sort={sort} onSort={onSort}>
+                    Status
+                  </SortHeader>
+                  <SortHeader column="plan" sort={sort} onSort={onSort}>
+                    Plan
+                  </SortHeader>
+                  <SortHeader column="host" sort={sort} onSort={onSort}>
+                    Host
+                  </SortHeader>
+                  <th scope="col">Subdomain</th>
+                  <SortHeader column="created" sort={sort} onSort={onSort}>
+                    Created
+                  </SortHeader>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((tenant) => (
+                  <tr key={tenant.id}>
+                    <td class="nowrap">
+                      <Link href={`${basePath}/tenants/${encodeURIComponent(tenant.slug)}`} class="strong">
+                        {tenant.name}
+                      </Link>
+                      <div class="muted mono small">{tenant.slug}</div>
+                    </td>
+                    <td>
+                      <StatusBadge status={tenant.status} />
+                    </td>
+                    <td>{tenant.plan}</td>
+                    <td class="nowrap">{tenant.hostName ?? '—'}</td>
+                    <td class="mono small">{tenant.subdomain}</td>
+                    <td class="nowrap">{formatDate(tenant.createdAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <Pagination page={page} pageSize={pageSize} total={sorted.length} onPage={(p) => setView({ page: p })} />
+          {list.data && (list.data.total ?? 0) > items.length && (
+            <p class="muted small">
+              Showing the newest {items.length} of {list.data.total} tenants; search to narrow the list.
+            </p>
+          )}
+        </>
+      )}
+    </>
+  )
+}

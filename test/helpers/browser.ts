@@ -1,0 +1,60 @@
+import { access, constants } from 'node:fs/promises'
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
+
+/** Debian's Chromium (`apt-get install chromium`); CI installs it. */
+export const chromiumPath = '/usr/bin/chromium'
+
+interface TapLike {
+  teardown(fn: () => unknown): void
+}
+
+/** A page whose console errors and uncaught exceptions are collected as they happen. */
+export interface WatchedPage {
+  page: Page
+  context: BrowserContext
+  /** "console: ..." and "pageerror: ..." lines, in order. */
+  errors: string[]
+}
+
+export interface TestBrowser {
+  browser: Browser
+  /** A fresh context (no shared storage) with one watched page; closed with the browser. */
+  newPage(options?: BrowserContextOptions): Promise<WatchedPage>
+}
+
+/**
+ * Launches headless Chromium for a test and closes it on teardown. Fails (never skips) when
+ * Chromium is missing, saying how to install it.
+ *
+ * @example
+ *   const { newPage } = await launchBrowser(t)
+ *   const { page, errors } = await newPage()
+ *   await page.goto(`${base}/panel`)
+ *   t.same(errors, [], 'no console errors')
+ */
+export async function launchBrowser(t: TapLike): Promise<TestBrowser> {
+  try {
+    await access(chromiumPath, constants.X_OK)
+  } catch {
+    throw new Error(`Chromium is not installed at ${chromiumPath}: run \`apt-get install chromium\` (the browser tests need it; CI installs it)`)
+  }
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+  t.teardown(() => browser.close())
+  return {
+    browser,
+    async newPage(options = {}) {
+      const context = await browser.newContext(options)
+      context.setDefaultTimeout(30_000)
+      const page = await context.newPage()
+      const errors: string[] = []
+      page.on('console', (message) => {
+        if (message.type() === 'error') errors.push(`console: ${message.text()}`)
+      })
+      page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`))
+      return { page, context, errors }
+    },
+  }
+}

@@ -1,0 +1,321 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import type { AddressInfo } from 'node:net'
+import type { Page } from 'playwright-core'
+import t from 'tap'
+import { panelContentSecurityPolicy } from '../../src/panel/panel-routes.js'
+import { launchBrowser, type WatchedPage } from '../helpers/browser.js'
+import { startHarness } from '../helpers/harness.js'
+
+// The web panel against a real tenantd, a real PostgreSQL and a real Chromium: what it serves
+// (CSP, hashed immutable assets), what an operator does with it (sign in, provision, install a
+// module, back up, suspend and reactivate, read the audit trail, sign out, deep links), and
+// that every main page passes axe. TENANTD_PANEL_SCREENSHOTS=1 also writes docs/panel/*.png.
+
+t.setTimeout(180_000)
+
+const h = await startHarness(t)
+await h.app.listen({ host: '127.0.0.1', port: 0 })
+const base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
+const { newPage } = await launchBrowser(t)
+const admin = h.superAdmin
+const tenant = { name: 'Acme Corp', slug: 'acme', adminEmail: 'owner@acme.test', adminPassword: 'acme-admin-pass' }
+
+/** Signs in on the sign-in page the browser is on (as the super-admin by default), and waits to leave it. */
+async function signIn(page: Page, who: { email: string; password: string } = admin): Promise<void> {
+  await page.getByLabel('Email').fill(who.email)
+  await page.getByLabel('Password').fill(who.password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL((url) => !url.pathname.startsWith('/panel/login'))
+}
+
+t.test('GET /panel answers index.html with a strict CSP, and hashed assets cached for a year', async (t) => {
+  const res = await fetch(`${base}/panel`)
+  t.equal(res.status, 200)
+  t.match(res.headers.get('content-type'), /^text\/html/)
+  t.equal(res.headers.get('content-security-policy'), panelContentSecurityPolicy, 'the strict CSP')
+  t.match(res.headers.get('content-security-policy'), /script-src 'self'; style-src 'self'/)
+  t.equal(res.headers.get('cache-control'), 'no-cache', 'index.html is revalidated every time')
+  t.equal(res.headers.get('x-content-type-options'), 'nosniff')
+  t.equal(res.headers.get('referrer-policy'), 'no-referrer')
+  const html = await res.text()
+  t.notMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script')
+  t.notMatch(html, /\bstyle=|<style/, 'no inline style')
+
+  const assets = [...html.matchAll(/\/panel\/assets\/[\w-]+\.([0-9a-f]{12})\.(js|css|svg)/g)].map((m) => m[0])
+  t.equal(assets.length, 3, `script, stylesheet and icon, each with a content hash: ${assets.join(', ')}`)
+  for (const asset of assets) {
+    const file = await fetch(base + asset)
+    t.equal(file.status, 200, asset)
+    t.equal(file.headers.get('cache-control'), 'public, max-age=31536000, immutable', `${asset} is immutable`)
+    t.equal(file.headers.get('x-content-type-options'), 'nosniff')
+    t.match(file.headers.get('content-type'), asset.endsWith('.js') ? /^text\/javascript/ : asset.endsWith('.css') ? /^text\/css/ : /^image\/svg\+xml/)
+  }
+
+  const deep = await fetch(`${base}/panel/tenants/acme`)
+  t.equal(deep.status, 200, 'a client route answers the same page')
+  t.equal(await deep.text(), html)
+  const missing = await fetch(`${base}/panel/assets/app.000000000000.js`)
+  t.equal(missing.status, 404)
+  t.match(await missing.json(), { error: 'NotFound', message: /reload \/panel/ })
+
+  const doc = (await (await fetch(`${base}/docs/json`)).json()) as { paths: Record<string, unknown> }
+  t.same(Object.keys(doc.paths).filter((p) => p.startsWith('/panel')), [], 'the panel routes are not in the OpenAPI document')
+})
+
+t.test('the CSP blocks inline script in the browser', async (t) => {
+  const { page, errors } = await newPage()
+  await page.goto(`${base}/panel`)
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  const violation = page.evaluate(
+    () => new Promise<string>((resolve) => document.addEventListener('securitypolicyviolation', (event) => resolve(event.violatedDirective), { once: true }))
+  )
+  await page.addScriptTag({ content: 'window.__inlineRan = 1' }).catch(() => undefined)
+  t.match(await violation, /^script-src/, 'a script-src violation is reported')
+  t.equal(await page.evaluate(() => (window as unknown as { __inlineRan?: number }).__inlineRan), undefined, 'the inline script did not run')
+  t.ok(errors.length > 0 && errors.every((e) => /Content Security Policy/.test(e)), `the only console errors are the CSP refusal: ${errors.join(' | ')}`)
+})
+
+t.test('an operator signs in, provisions a tenant, installs a module, backs up, suspends, reactivates, signs out', async (t) => {
+  const watched: WatchedPage = await newPage({ viewport: { width: 1280, height: 800 } })
+  const { page, errors } = watched
+
+  await page.goto(`${base}/panel`)
+  await page.waitForURL(`${base}/panel/login?next=%2Fpanel`)
+  t.equal(await page.title(), 'Sign in · tenantd')
+  await page.getByLabel('Email').fill(admin.email)
+  await page.getByLabel('Password').fill('wrong-password')
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('alert').filter({ hasText: /password/i }).waitFor()
+  errors.splice(0) // the refused login's 401 is logged by Chromium as a failed resource
+  await signIn(page)
+  await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor()
+  t.equal(await page.title(), 'Tenants · tenantd')
+  await page.getByText('No tenants yet.').waitFor()
+  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 5, 'Tenants, Hosts, Operations, Edge, Audit')
+
+  // Provision through the form: inline validation first, then live progress until active.
+  await page.getByRole('link', { name: 'New tenant' }).click()
+  await page.getByRole('heading', { name: 'New tenant' }).waitFor()
+  await page.getByRole('button', { name: 'Provision tenant' }).click()
+  await page.getByText('Give the tenant a name.').waitFor()
+  t.equal(await page.getByRole('textbox', { name: 'Name', exact: true }).evaluate((el) => el === document.activeElement), true, 'the first invalid field takes focus')
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill(tenant.name)
+  await page.getByLabel('Slug').fill('Not A Slug')
+  await page.getByLabel('Slug').blur()
+  await page.getByText(/Use 3–40 lowercase letters/).waitFor()
+  t.equal(await page.getByLabel('Slug').getAttribute('aria-invalid'), 'true')
+  await page.getByLabel('Slug').fill(tenant.slug)
+  await page.getByLabel('Admin email').fill(tenant.adminEmail)
+  await page.getByLabel('Admin password').fill('short')
+  await page.getByLabel('Admin password').blur()
+  await page.getByText('At least 8 characters.').waitFor()
+  await page.getByLabel('Admin password').fill(tenant.adminPassword)
+  t.equal(await page.locator('[aria-invalid="true"]').count(), 0, 'no field is invalid any more')
+  await page.getByRole('button', { name: 'Provision tenant' }).click()
+  await page.getByRole('heading', { name: `Provisioning ${tenant.name}` }).waitFor()
+  await page.getByRole('progressbar').waitFor()
+  await page.getByText(`${tenant.name} is active.`).waitFor({ timeout: 90_000 })
+  t.equal(await page.getByRole('progressbar').getAttribute('value'), '100')
+  await page.getByRole('link', { name: `Open ${tenant.name}` }).click()
+
+  // The tenant's page.
+  await page.waitForURL(`${base}/panel/tenants/${tenant.slug}`)
+  await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
+  t.equal(await page.title(), `${tenant.name} · tenantd`)
+  const details = page.getByRole('region', { name: 'Details' })
+  await details.getByText('tenant_acme').waitFor()
+  t.match(await details.textContent(), /acme/)
+
+  // Install a module and see it installed.
+  const modules = page.getByRole('region', { name: 'Modules' }).first()
+  await modules.getByRole('button', { name: 'Install price-basket' }).click()
+  await page.locator('tr[data-module="price-basket"]').getByText('Installed').waitFor({ timeout: 60_000 })
+  await modules.getByRole('button', { name: 'Uninstall price-basket' }).waitFor()
+
+  // Back up now, and see the backup verified.
+  const backups = page.getByRole('region', { name: 'Backups' }).first()
+  await backups.getByRole('button', { name: 'Back up now' }).click()
+  await backups.getByRole('table').getByText('Verified').waitFor({ timeout: 60_000 })
+
+  // Suspend (with a reason) and reactivate.
+  const heading = page.getByRole('heading', { level: 1 })
+  await page.getByRole('button', { name: 'Suspend' }).click()
+  const dialog = page.getByRole('dialog', { name: `Suspend ${tenant.name}?` })
+  await dialog.getByLabel('Reason (optional)').fill('payment failure')
+  await dialog.getByRole('button', { name: 'Suspend' }).click()
+  await heading.getByText('Suspended').waitFor()
+  await page.getByText('Reason: payment failure', { exact: true }).waitFor()
+  await page.getByRole('button', { name: 'Reactivate' }).click()
+  await heading.getByText('Active').waitFor()
+
+  // Destructive actions need the slug typed.
+  await page.getByRole('button', { name: 'Delete' }).click()
+  const confirm = page.getByRole('dialog', { name: `Delete ${tenant.name}?` })
+  const confirmButton = confirm.getByRole('button', { name: 'Delete' })
+  t.ok(await confirmButton.isDisabled(), 'Delete is disabled until the slug is typed')
+  await confirm.getByLabel(/Type .* to confirm/).fill('acm')
+  t.ok(await confirmButton.isDisabled(), 'a wrong word keeps it disabled')
+  await confirm.getByLabel(/Type .* to confirm/).fill(tenant.slug)
+  t.ok(await confirmButton.isEnabled(), 'the slug enables it')
+  await confirm.getByRole('button', { name: 'Cancel' }).click()
+  await confirm.waitFor({ state: 'detached' })
+
+  // The audit trail shows what was done.
+  const audit = page.getByRole('region', { name: 'Audit trail' }).first()
+  for (const action of ['tenant.provision', 'module.install', 'backup.run', 'tenant.suspend', 'tenant.reactivate']) {
+    await audit.getByText(action, { exact: true }).first().waitFor()
+  }
+  t.pass('provision, module install, backup, suspend and reactivate are in the audit trail')
+
+  // The fleet pages answer, with what was just done.
+  await page.getByRole('link', { name: 'Operations' }).click()
+  await page.getByRole('heading', { name: 'Operations', level: 1 }).waitFor()
+  await page.getByRole('table').getByText('provision', { exact: true }).first().waitFor()
+  await page.getByRole('link', { name: 'Hosts' }).click()
+  await page.getByRole('heading', { name: 'Database hosts' }).waitFor()
+  await page.getByRole('table').getByText('test-host').waitFor()
+
+  // A reload keeps the session (the refresh token is in this tab's sessionStorage, never in the URL).
+  await page.goto(`${base}/panel/tenants/${tenant.slug}`)
+  await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
+  t.notMatch(page.url(), /token/i, 'no token in the URL')
+  t.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage')
+
+  // Log out: back at sign-in, and the refresh token is revoked.
+  const refreshToken = await page.evaluate(() => sessionStorage.getItem('tenantd.panel.refreshToken'))
+  t.ok(refreshToken, 'the tab holds a refresh token while signed in')
+  await page.getByRole('button', { name: 'Log out' }).click()
+  await page.waitForURL(`${base}/panel/login`)
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  t.equal(await page.evaluate(() => sessionStorage.getItem('tenantd.panel.refreshToken')), null, 'the tab forgot it')
+  const reuse = await fetch(`${base}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) })
+  t.equal(reuse.status, 401, 'the server revoked it')
+
+  // A deep link while signed out returns to that page after signing in.
+  await page.goto(`${base}/panel/tenants/${tenant.slug}`)
+  await page.waitForURL(`${base}/panel/login?next=%2Fpanel%2Ftenants%2F${tenant.slug}`)
+  await signIn(page)
+  await page.waitForURL(`${base}/panel/tenants/${tenant.slug}`)
+  await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
+
+  t.same(errors, [], 'no console errors or uncaught exceptions')
+})
+
+t.test('a session the server no longer honours returns to sign-in, then to the page', async (t) => {
+  const { page, errors } = await newPage()
+  await page.goto(`${base}/panel/operations`)
+  await signIn(page)
+  await page.getByRole('heading', { name: 'Operations', level: 1 }).waitFor()
+  await page.evaluate(() => sessionStorage.setItem('tenantd.panel.refreshToken', 'revoked-or-expired'))
+  await page.reload()
+  await page.waitForURL(`${base}/panel/login?next=%2Fpanel%2Foperations`)
+  await signIn(page)
+  await page.waitForURL(`${base}/panel/operations`)
+  await page.getByRole('heading', { name: 'Operations', level: 1 }).waitFor()
+  // Chromium logs the refused refresh (401) as a failed resource; nothing else may appear.
+  t.same(
+    errors.filter((e) => !/status of 401/.test(e)),
+    [],
+    'no console errors besides the refused refresh'
+  )
+})
+
+t.test('a tenant_admin operator sees only its own tenant, also when typing another URL', async (t) => {
+  await h.provision({ name: 'Other Co', slug: 'other' })
+  const operator = { email: 'ops@acme.test', password: 'acme-operator-pass' }
+  const created = await h.asAdmin({ method: 'POST', url: '/api/admin/operators', payload: { ...operator, role: 'tenant_admin', tenant: tenant.slug } })
+  t.equal(created.statusCode, 201, created.statusCode === 201 ? 'the tenant_admin operator is created' : created.body)
+  const { page, errors } = await newPage()
+  await page.goto(`${base}/panel`)
+  await signIn(page, operator)
+  await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
+  t.match(page.url(), /\/panel\/tenants\/[0-9a-f-]{36}$/, 'the start page is its tenant')
+  const nav = page.getByRole('navigation', { name: 'Main' }).getByRole('link')
+  t.same(await nav.allTextContents(), ['My tenant'], 'no fleet pages in the navigation')
+  await page.getByRole('region', { name: 'Backups' }).first().getByRole('table').waitFor()
+  t.equal(await page.getByRole('button', { name: /Suspend|Delete|Back up now|Install/ }).count(), 0, 'no super-admin actions')
+
+  await page.goto(`${base}/panel/tenants/other`)
+  await page.getByRole('alert').getByText('You are not an administrator of this tenant.').waitFor()
+  t.equal(await page.getByText('Other Co').count(), 0, "nothing of the other tenant is shown")
+  await page.goto(`${base}/panel/tenants`)
+  await page.waitForURL(/\/panel\/tenants\/[0-9a-f-]{36}$/)
+  // Chromium logs the API's 403 as a failed resource; nothing else may appear.
+  t.same(errors.filter((e) => !/status of 403/.test(e)), [], 'no console errors besides the refused request')
+})
+
+t.test('axe finds no serious or critical violations on the main pages', async (t) => {
+  const require = createRequire(import.meta.url)
+  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8')
+  // bypassCSP lets the test inject axe; the panel itself never needs it.
+  const { page, errors } = await newPage({ bypassCSP: true, viewport: { width: 1280, height: 800 } })
+
+  const check = async (name: string) => {
+    await page.evaluate(axeSource)
+    const violations = await page.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe
+      const result = await axe.run()
+      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+    })
+    t.same(violations, [], `${name}: no serious or critical violations`)
+  }
+
+  await page.goto(`${base}/panel/login`)
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+  await check('sign-in page')
+  await signIn(page)
+  await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor()
+  await page.getByRole('link', { name: tenant.name }).waitFor()
+  await check('tenants page')
+  const pages: Array<[string, string, string]> = [
+    ['new tenant page', '/panel/tenants/new', 'New tenant'],
+    ["a tenant's page", `/panel/tenants/${tenant.slug}`, tenant.name],
+    ['operations page', '/panel/operations', 'Operations'],
+    ['hosts page', '/panel/hosts', 'Database hosts'],
+    ['edge page', '/panel/edge', 'Edge'],
+    ['audit page', '/panel/audit', 'Audit log'],
+  ]
+  for (const [name, url, heading] of pages) {
+    await page.goto(base + url)
+    await page.getByRole('heading', { name: heading, level: 1 }).waitFor()
+    await page.locator('.loading').first().waitFor({ state: 'detached' })
+    await check(name)
+  }
+  t.same(errors, [], 'no console errors')
+})
+
+t.test('screenshots for the README', { skip: process.env.TENANTD_PANEL_SCREENSHOTS === '1' ? false : 'set TENANTD_PANEL_SCREENSHOTS=1 to write docs/panel/*.png' }, async (t) => {
+  const dir = path.resolve(import.meta.dirname, '../../docs/panel')
+  await mkdir(dir, { recursive: true })
+  const shots: Array<[string, string, string]> = [
+    ['tenants', '/panel/tenants', 'Tenants'],
+    ['tenant', `/panel/tenants/${tenant.slug}`, tenant.name],
+    ['new-tenant', '/panel/tenants/new', 'New tenant'],
+    ['operations', '/panel/operations', 'Operations'],
+    ['hosts', '/panel/hosts', 'Database hosts'],
+  ]
+  const sizes = [
+    ['laptop', { width: 1280, height: 800 }],
+    ['phone', { width: 390, height: 844 }],
+  ] as const
+  for (const [size, viewport] of sizes) {
+    for (const colorScheme of ['light', 'dark'] as const) {
+      const { page } = await newPage({ viewport, colorScheme })
+      const file = (name: string) => path.join(dir, `${name}-${size}${colorScheme === 'dark' ? '-dark' : ''}.png`)
+      await page.goto(`${base}/panel/login`)
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor()
+      if (colorScheme === 'light') await page.screenshot({ path: file('sign-in') })
+      await signIn(page)
+      for (const [name, url, heading] of shots) {
+        if (colorScheme === 'dark' && name !== 'tenant') continue
+        await page.goto(base + url)
+        await page.getByRole('heading', { name: heading, level: 1 }).waitFor()
+        await page.locator('.loading').first().waitFor({ state: 'detached' })
+        await page.screenshot({ path: file(name), fullPage: true })
+      }
+    }
+  }
+  t.pass(`screenshots written to ${dir}`)
+})
