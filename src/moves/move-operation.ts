@@ -185,33 +185,27 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
    * through the key's index); a table truncated meanwhile, or touched in most of its rows, is
    * compared whole. Called under the freeze: nothing writes either side.
    */
-  const compareTouched = async (source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>) => {
-    const tables = new Map((await tablesOf(source, tenant)).map((t) => [tableKey(t), t]))
-    const targetTables = new Set((await withTenantOn(targetConnection, listTables)).map(tableKey))
-    const differences: string[] = []
-    for (const name of tables.keys()) if (!targetTables.has(name)) differences.push(`${name}: missing on the target`)
-    for (const name of targetTables) if (!tables.has(name)) differences.push(`${name}: only on the target`)
-    if (differences.length) return differences
-    const touched = await withTenantOn(targetConnection, async (client) =>
-      (await client.query<{ tbl: string; keys: number; whole: boolean }>(`select tbl, count(*)::int as keys, bool_or(key = '"*"') as whole from ${escapeIdentifier(moveSchema)}.touched group by tbl`)).rows
-    )
-    const whole = touched.filter((t) => t.whole || t.keys > wholeTableKeys).map((t) => tables.get(t.tbl)).filter((t): t is TenantTable => t !== undefined)
-    if (whole.length) {
-      const [a, b] = await Promise.all([
-        onSource(source, tenant, async (reader) => {
-          await asTenant(reader, tenant)
-          return tableDigests(reader, whole)
-        }),
-        withTenantOn(targetConnection, (client) => tableDigests(client, whole)),
-      ])
-      differences.push(...digestDifferences(a, b))
-    }
-    const keyed = touched.filter((t) => !t.whole && t.keys <= wholeTableKeys && tables.has(t.tbl))
-    if (keyed.length === 0) return differences
-    await onSource(source, tenant, async (reader) => {
-      await asTenant(reader, tenant)
-      await withTenantOn(targetConnection, async (target) => {
-        for (const { tbl } of keyed) {
+  const compareTouched = (source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>) =>
+    // One session per side for the whole comparison: it runs under the freeze.
+    onSource(source, tenant, (reader) =>
+      withTenantOn(targetConnection, async (target) => {
+        const [sourceList, targetList] = await Promise.all([listTables(reader), listTables(target)])
+        await asTenant(reader, tenant)
+        const tables = new Map(sourceList.map((t) => [tableKey(t), t]))
+        const targetTables = new Set(targetList.map(tableKey))
+        const differences: string[] = []
+        for (const name of tables.keys()) if (!targetTables.has(name)) differences.push(`${name}: missing on the target`)
+        for (const name of targetTables) if (!tables.has(name)) differences.push(`${name}: only on the target`)
+        if (differences.length) return differences
+        const { rows: touched } = await target.query<{ tbl: string; keys: number; whole: boolean }>(
+          `select tbl, count(*)::int as keys, bool_or(key = '"*"') as whole from ${escapeIdentifier(moveSchema)}.touched group by tbl`
+        )
+        const whole = touched.filter((t) => t.whole || t.keys > wholeTableKeys).map((t) => tables.get(t.tbl)).filter((t): t is TenantTable => t !== undefined)
+        if (whole.length) {
+          const [a, b] = await Promise.all([tableDigests(reader, whole), tableDigests(target, whole)])
+          differences.push(...digestDifferences(a, b))
+        }
+        for (const { tbl } of touched.filter((t) => !t.whole && t.keys <= wholeTableKeys && tables.has(t.tbl))) {
           const table = tables.get(tbl)!
           let after: string | null = null
           for (;;) {
@@ -225,21 +219,20 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
             const [a, b] = await Promise.all([keyedRowsDigest(reader, table, keys), keyedRowsDigest(target, table, keys)])
             if (a.rows !== b.rows) differences.push(`${tbl}: of ${keys.length} rows changed during the move, ${a.rows} exist on the source and ${b.rows} on the target`)
             else if (a.checksum !== b.checksum) differences.push(`${tbl}: rows changed during the move differ between source and target`)
-            if (differences.length >= 5) return
+            if (differences.length >= 5) return differences
           }
         }
+        return differences
       })
-    })
-    return differences
-  }
+    )
 
   /** Applies what the slot holds, batch by batch, until it is empty or (unless `drain`) small. */
   const catchUp = async (context: StepContext<MoveParams>, source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>, drain: boolean) => {
-    const tables = new Map((await tablesOf(source, tenant)).map((t) => [tableKey(t), t]))
     let applied = 0
     const giveUpAt = Date.now() + catchUpMaxMs
     await onSource(source, tenant, (admin) =>
       withTenantOn(targetConnection, async (target) => {
+        const tables = new Map((await listTables(admin)).map((t) => [tableKey(t), t]))
         for (;;) {
           const t0 = Date.now()
           await flushWal(admin)
