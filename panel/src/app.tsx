@@ -8,6 +8,7 @@ import { AuditPage } from './pages/audit-page.js'
 import { EdgePage } from './pages/edge-page.js'
 import { HostsPage } from './pages/hosts-page.js'
 import { LoginPage } from './pages/login-page.js'
+import { MigrationsPage } from './pages/migrations-page.js'
 import { NotFoundPage } from './pages/not-found-page.js'
 import { OperationsPage } from './pages/operations-page.js'
 import { ProvisionPage } from './pages/provision-page.js'
@@ -61,6 +62,7 @@ function pageFor(path: string, user: SessionUser) {
   if (tenant) return <TenantPage key={tenant.id} id={tenant.id!} canManage={superAdmin} />
   if (path === `${basePath}/operations`) return <OperationsPage />
   if (path === `${basePath}/hosts`) return <HostsPage />
+  if (path === `${basePath}/migrations`) return <MigrationsPage />
   if (path === `${basePath}/edge`) return <EdgePage />
   if (path === `${basePath}/audit`) return <AuditPage />
   return <NotFoundPage />

@@ -93,7 +93,7 @@ t.test('an operator signs in, provisions a tenant, installs a module, backs up, 
   await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor()
   t.equal(await page.title(), 'Tenants · tenantd')
   await page.getByText('No tenants yet.').waitFor()
-  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 5, 'Tenants, Hosts, Operations, Edge, Audit')
+  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 6, 'Tenants, Hosts, Operations, Migrations, Edge, Audit')
 
   // Provision through the form: inline validation first, then live progress until active.
   await page.getByRole('link', { name: 'New tenant' }).click()

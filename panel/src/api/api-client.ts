@@ -18,12 +18,19 @@ export class ApiClient {
   constructor(private readonly session: Session) {}
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    let response = await send(method, path, { ...options, token: await this.session.accessToken() })
-    if (response.status === 401) {
-      if (await this.session.refresh()) response = await send(method, path, { ...options, token: await this.session.accessToken() })
-      if (response.status === 401) this.session.expire()
-    }
-    return parse<T>(response)
+    return parse<T>(await this.#send(method, path, options))
+  }
+
+  /**
+   * A GET whose answer is a file (e.g. the JSON export): its body as a Blob and the name the
+   * server gave it (Content-Disposition), or `fallbackName`. Errors are ApiErrors, as for JSON.
+   */
+  async download(path: string, query: RequestOptions['query'], fallbackName: string): Promise<{ blob: Blob; filename: string }> {
+    const response = await this.#send('GET', path, { query })
+    if (!response.ok) return parse<never>(response)
+    const disposition = response.headers.get('content-disposition') ?? ''
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName
+    return { blob: await response.blob(), filename }
   }
 
   get<T>(path: string, query?: RequestOptions['query']): Promise<T> {
@@ -37,6 +44,16 @@ export class ApiClient {
 
   delete<T>(path: string, query?: RequestOptions['query']): Promise<T> {
     return this.request<T>('DELETE', path, { query })
+  }
+
+  /** Sends with the session's token; on 401 refreshes once and sends again, else back to sign-in. */
+  async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
+    let response = await send(method, path, { ...options, token: await this.session.accessToken() })
+    if (response.status === 401) {
+      if (await this.session.refresh()) response = await send(method, path, { ...options, token: await this.session.accessToken() })
+      if (response.status === 401) this.session.expire()
+    }
+    return response
   }
 }
 

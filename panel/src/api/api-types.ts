@@ -1,19 +1,40 @@
 /*
- * The JSON shapes the panel reads: tenantctl's (src/cli/api-types.ts, type-only, so nothing of
- * the server is bundled) plus the few the CLI does not type.
+ * The JSON shapes the panel reads: tenantctl's (src/cli/api-types.ts) and the route schemas'
+ * (src/http/schemas, through Static<>), both type-only so nothing of the server is bundled,
+ * plus the few neither types.
  */
+import type { Static } from 'typebox'
+import type { MigrationMatrixSchema, MigrationRunSchema, MigrationRunSummarySchema, MigrationRunTenantSchema } from '../../../src/http/schemas/migration-schemas.js'
+import type { MoveSchema } from '../../../src/http/schemas/move-schemas.js'
+import type { RestoreRecordSchema } from '../../../src/http/schemas/backup-schemas.js'
+import type { Backup, Tenant, TenantDomain } from '../../../src/cli/api-types.js'
+
 export type {
   AuditEntry,
   Backup,
   DatabaseHost,
   EdgeStatus,
+  HostDrainResult,
   Operation,
   Page,
   Plan,
   SessionUser,
   Tenant,
+  TenantDomain,
   TokenPair,
 } from '../../../src/cli/api-types.js'
+
+/** GET /api/admin/tenants/:id/moves */
+export type TenantMove = Static<typeof MoveSchema>
+/** GET /api/admin/migrations/status */
+export type MigrationMatrix = Static<typeof MigrationMatrixSchema>
+/** GET /api/admin/migrations/runs/:id */
+export type MigrationRun = Static<typeof MigrationRunSchema>
+export type MigrationRunTenant = Static<typeof MigrationRunTenantSchema>
+/** GET /api/admin/migrations/runs */
+export type MigrationRunSummary = Static<typeof MigrationRunSummarySchema>
+/** A restore that swapped a database in (POST .../restore?wait=true). */
+export type RestoreRecord = Static<typeof RestoreRecordSchema>
 
 /** GET /api/admin/modules */
 export interface Module {
@@ -42,4 +63,28 @@ export interface Readiness {
 /** Answers of long work: 202 with the operation to follow. */
 export interface OperationStarted {
   operationId: string
+}
+
+/** POST /api/admin/tenants/:id/restore with asNewTenant: the clone, provisioning. */
+export interface CloneStarted extends OperationStarted {
+  tenant: Tenant
+  backupId: string
+}
+
+/** POST /api/admin/tenants/:id/backups/:backupId/verify */
+export interface BackupCheck {
+  ok: boolean
+  reason?: string
+  backup: Backup
+}
+
+/** POST /api/admin/tenants/:id/domains */
+export interface DomainAdded {
+  domain: TenantDomain
+  instructions: string
+}
+
+/** POST /api/admin/migrations/run (202) */
+export interface MigrationRunStarted extends OperationStarted {
+  runId: string
 }

@@ -6,6 +6,7 @@ interface TextFieldProps {
   autoComplete?: string
   spellcheck?: boolean
   autoCapitalize?: 'none' | 'off'
+  inputMode?: 'numeric'
   onBlur?(): void
   label: string
   name: string

@@ -17,6 +17,7 @@ function navItems(user: SessionUser): NavItem[] {
     { href: `${basePath}/tenants`, label: 'Tenants' },
     { href: `${basePath}/hosts`, label: 'Hosts' },
     { href: `${basePath}/operations`, label: 'Operations' },
+    { href: `${basePath}/migrations`, label: 'Migrations' },
     { href: `${basePath}/edge`, label: 'Edge' },
     { href: `${basePath}/audit`, label: 'Audit' },
   ]

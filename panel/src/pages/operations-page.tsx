@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks'
 import { api } from '../api/api-client.js'
 import type { Operation, Page } from '../api/api-types.js'
+import { ConfirmDialog } from '../components/confirm-dialog.js'
 import { ErrorBanner } from '../components/error-banner.js'
 import { EmptyState, Loading } from '../components/feedback.js'
 import { SelectField } from '../components/field.js'
@@ -13,12 +14,16 @@ import { Link, basePath } from '../router/router.js'
 
 const statuses = ['', 'pending', 'running', 'succeeded', 'failed', 'rolled_back']
 
-/** Durable operations, newest first, refreshed every 2 s while any is under way; failed ones can be retried. */
+/**
+ * Durable operations, newest first, refreshed every 2 s while any is under way; failed ones can
+ * be retried, or rolled back when their kind knows how (the API says so when it does not).
+ */
 export function OperationsPage() {
   useTitle('Operations')
   const [status, setStatus] = useState('')
   const list = useApi<Page<Operation>>('/api/admin/operations', { status: status || undefined, limit: 50 })
   const [error, setError] = useState<unknown>(undefined)
+  const [rollingBack, setRollingBack] = useState<Operation | undefined>(undefined)
   const live = (list.data?.items ?? []).some((op) => op.status === 'pending' || op.status === 'running')
   useInterval(list.reload, 2_000, live)
 
@@ -74,9 +79,14 @@ export function OperationsPage() {
                   </td>
                   <td class="actions">
                     {op.status === 'failed' && (
-                      <button type="button" class="button button-small" onClick={() => retry(op)} aria-label={`Retry ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
-                        Retry
-                      </button>
+                      <>
+                        <button type="button" class="button button-small" onClick={() => retry(op)} aria-label={`Retry ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
+                          Retry
+                        </button>
+                        <button type="button" class="button button-small button-danger-quiet" onClick={() => setRollingBack(op)} aria-label={`Roll back ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
+                          Roll back
+                        </button>
+                      </>
                     )}
                   </td>
                 </tr>
@@ -84,6 +94,24 @@ export function OperationsPage() {
             </tbody>
           </table>
         </div>
+      )}
+      {rollingBack && (
+        <ConfirmDialog
+          title={`Roll back this ${humanize(rollingBack.kind)}?`}
+          confirmLabel="Roll back"
+          danger
+          onConfirm={async () => {
+            await api.post(`/api/admin/operations/${encodeURIComponent(rollingBack.id)}/rollback`)
+            list.reload()
+          }}
+          onClose={() => setRollingBack(undefined)}
+        >
+          <p>
+            What it did is undone (a half-done provision drops its database and role; a failed restore or move leaves the tenant where it was) and it ends as rolled back. It failed at step{' '}
+            <strong>{humanize(rollingBack.step)}</strong>
+            {rollingBack.tenantSlug ? ` for ${rollingBack.tenantSlug}` : ''}.
+          </p>
+        </ConfirmDialog>
       )}
       {list.data && (list.data.total ?? 0) > list.data.items.length && <p class="muted small">The newest {list.data.items.length} of {list.data.total}.</p>}
     </>

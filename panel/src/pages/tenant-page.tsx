@@ -11,7 +11,10 @@ import { Link, basePath } from '../router/router.js'
 import { TenantActions } from './tenant/tenant-actions.js'
 import { TenantAudit } from './tenant/tenant-audit.js'
 import { TenantBackups } from './tenant/tenant-backups.js'
+import { TenantCredentials } from './tenant/tenant-credentials.js'
+import { TenantDomains } from './tenant/tenant-domains.js'
 import { TenantModules } from './tenant/tenant-modules.js'
+import { TenantMoves } from './tenant/tenant-moves.js'
 
 interface TenantStats {
   sizeBytes: number
@@ -22,7 +25,8 @@ interface TenantStats {
 }
 
 /**
- * One tenant: details and database figures, lifecycle actions, modules, backups and its audit
+ * One tenant: details and database figures, lifecycle actions, modules, backups (restore,
+ * clone, export), its host and moves, custom domains, credential rotation and its audit
  * trail. Any change made here refreshes the tenant and the audit trail.
  */
 export function TenantPage({ id, canManage }: { id: string; canManage: boolean }) {
@@ -99,6 +103,9 @@ export function TenantPage({ id, canManage }: { id: string; canManage: boolean }
       </div>
       <TenantModules tenant={t} canManage={canManage} onChanged={changed} />
       <TenantBackups tenant={t} canManage={canManage} onChanged={changed} />
+      <TenantMoves tenant={t} canManage={canManage} onChanged={changed} />
+      <TenantDomains tenant={t} onChanged={changed} />
+      {canManage && <TenantCredentials tenant={t} onChanged={changed} />}
       <TenantAudit tenant={t} version={version} />
     </>
   )

@@ -1,0 +1,47 @@
+import type { HostDrainResult } from '../../api/api-types.js'
+import { StatusBadge } from '../../components/status-badge.js'
+
+/** What a drain with moves did, tenant by tenant (as `tenantctl hosts drain --move` prints it). */
+export function DrainSummary({ result, onClose }: { result: HostDrainResult; onClose(): void }) {
+  const left = result.host.tenantCount
+  return (
+    <section class="card" aria-labelledby="drain-title">
+      <div class="card-header">
+        <h2 id="drain-title">Drain of {result.host.name}</h2>
+        <button type="button" class="button button-small" onClick={onClose}>
+          Close
+        </button>
+      </div>
+      <p>
+        {result.moved} moved, {result.failed} failed, {result.skipped} skipped; {left} {left === 1 ? 'tenant' : 'tenants'} left on it.
+        {result.failed > 0 && ' Draining again moves what is left.'}
+      </p>
+      {result.tenants.length > 0 && (
+        <div class="table-wrap" role="region" aria-label={`Drain of ${result.host.name}`} tabIndex={0}>
+          <table class="table table-compact">
+            <thead>
+              <tr>
+                <th scope="col">Tenant</th>
+                <th scope="col">Result</th>
+                <th scope="col">To</th>
+                <th scope="col">Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.tenants.map((row) => (
+                <tr key={row.tenant}>
+                  <td class="mono">{row.tenant}</td>
+                  <td>
+                    <StatusBadge status={row.status} />
+                  </td>
+                  <td>{row.to ?? '—'}</td>
+                  <td class="small details">{row.error ?? '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  )
+}
