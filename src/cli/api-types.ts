@@ -25,6 +25,12 @@ export interface Tenant {
   updatedAt: string
 }
 
+/** A tenant as `GET /api/admin/tenants` lists it. */
+export interface TenantListItem extends Tenant {
+  modules: string[]
+  lastBackup: { id: string; state: string; at: string; sizeBytes: number | null } | null
+}
+
 export interface Operation {
   id: string
   kind: string

@@ -44,9 +44,14 @@ export interface TenantListQuery {
   search?: string
   plan?: string
   hostId?: string
+  sort?: 'created' | 'name' | 'slug' | 'status' | 'plan' | 'host' | 'lastBackup'
+  order?: 'asc' | 'desc'
   limit?: number
   offset?: number
 }
+
+/** The newest usable (completed or verified) backup of a tenant, for listings. */
+const lastBackupAt = sql<Date | null>`(select max(b.created_at) from backups b where b.tenant_id = t.id and b.state in ('completed', 'verified'))`
 
 
 /** How a name is looked up: X-Tenant-ID and tokens name any key; a Host names a subdomain or a domain. */
@@ -417,8 +422,24 @@ export class TenantDirectory {
         eb.or([eb('t.slug', 'ilike', pattern), eb('t.name', 'ilike', pattern), eb('t.subdomain', 'ilike', pattern), eb('t.contact_email', 'ilike', pattern)])
       )
     }
+    const sort = query.sort ?? 'created'
+    const order = query.order ?? (sort === 'created' || sort === 'lastBackup' ? 'desc' : 'asc')
+    const column = {
+      created: sql`t.created_at`,
+      name: sql`lower(t.name)`,
+      slug: sql`t.slug`,
+      status: sql`t.status`,
+      plan: sql`t.plan_id`,
+      host: sql`(select h.name from db_hosts h where h.id = t.host_id)`,
+      lastBackup: lastBackupAt,
+    }[sort]
     const [items, count] = await Promise.all([
-      q.orderBy('t.created_at', 'desc').orderBy('t.id').limit(query.limit ?? 50).offset(query.offset ?? 0).execute(),
+      q
+        .orderBy(sql`${column} ${sql.raw(order)} nulls last`)
+        .orderBy('t.id')
+        .limit(query.limit ?? 50)
+        .offset(query.offset ?? 0)
+        .execute(),
       q.clearSelect().select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow(),
     ])
     return { items, total: count.n }

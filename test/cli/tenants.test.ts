@@ -4,8 +4,8 @@ import { cliEnv, credentialsFixture, runTenantctl, startStub, tenantFixture } fr
 
 const page = {
   items: [
-    tenantFixture(),
-    tenantFixture({ id: 't-2', slug: 'globex', name: 'Globex', status: 'suspended', plan: 'free', hostName: null, hostId: null, database: null }),
+    { ...tenantFixture(), modules: ['crm', 'price-basket'], lastBackup: { id: 'b-1', state: 'verified', at: '2024-05-02T02:00:07.000Z', sizeBytes: 15360 } },
+    { ...tenantFixture({ id: 't-2', slug: 'globex', name: 'Globex', status: 'suspended', plan: 'free', hostName: null, hostId: null, database: null }), modules: [], lastBackup: null },
   ],
   total: 7,
   limit: 2,
@@ -16,21 +16,21 @@ t.test('list renders an aligned table with a footer and passes the filters', asy
   const stub = await startStub(t, { 'GET /api/admin/tenants': { body: page } })
   const { env } = cliEnv(t, stub, { credentials: credentialsFixture(stub.url) })
 
-  const result = await runTenantctl(['list', '--status', 'active', '--search', 'ac', '--limit', '2'], { env })
+  const result = await runTenantctl(['list', '--status', 'active', '--search', 'ac', '--limit', '2', '--sort', 'lastBackup'], { env })
 
   t.equal(result.code, 0, result.stderr)
   t.equal(
     result.stdout,
     [
-      'SLUG    NAME       STATUS     PLAN  HOST     DATABASE     CREATED',
-      'acme    Acme Corp  active     pro   pg-main  tenant_acme  2024-05-01',
-      'globex  Globex     suspended  free  -        -            2024-05-01',
+      'SLUG    NAME       STATUS     PLAN  HOST     MODULES            LAST BACKUP                CREATED',
+      'acme    Acme Corp  active     pro   pg-main  crm, price-basket  2024-05-02 02:00 verified  2024-05-01',
+      'globex  Globex     suspended  free  -        -                  never                      2024-05-01',
       '2 of 7 tenants',
       '',
     ].join('\n'),
   )
   const query = stub.requests[0]?.query
-  t.same(Object.fromEntries(query ?? []), { status: 'active', search: 'ac', limit: '2' })
+  t.same(Object.fromEntries(query ?? []), { status: 'active', search: 'ac', sort: 'lastBackup', limit: '2' })
   t.equal(stub.requests[0]?.headers.authorization, 'Bearer access-1')
 })
 

@@ -97,6 +97,13 @@ t.test("a tenant's backups, restore, clone, move, rollback, credentials and doma
   await backups.getByRole('button', { name: /^Verify the backup of/ }).first().click()
   await backups.getByText(/was read back and verified/).waitFor()
 
+  // The tenants table, sorted by last backup (by the list route): this tenant first, verified.
+  await page.goto(`${base}/panel/tenants?sort=lastBackup`)
+  const firstRow = page.getByRole('region', { name: 'Tenants' }).locator('tbody tr').first()
+  await firstRow.getByText(tenant.name).waitFor()
+  t.match(await firstRow.innerText(), /price-basket[\s\S]*verified/i, 'with its modules and its verified last backup')
+  await page.goto(`${base}/panel/tenants/${tenant.slug}`)
+
   // A row deleted after the backup comes back with the restore.
   const deleted = await client.request('DELETE', `/api/price-basket/suppliers/${supplierId}`)
   t.equal(deleted.statusCode, 204, 'the supplier is deleted after the backup')

@@ -134,6 +134,27 @@ t.test('list with filters and pagination', async (t) => {
   t.equal(bad.statusCode, 400)
 })
 
+t.test('list sorted by any column, with modules and the last backup of each tenant', async (t) => {
+  const slugs = async (query: string) => (await h.asAdmin({ method: 'GET', url: `/api/admin/tenants?${query}` })).json().items.map((x: { slug: string }) => x.slug)
+  const ascending = await slugs('sort=slug')
+  t.same(ascending, [...ascending].sort(), 'by slug, ascending by default')
+  t.same(await slugs('sort=slug&order=desc'), [...ascending].reverse(), 'and descending')
+  const names = (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=name' })).json().items.map((x: { name: string }) => x.name.toLowerCase())
+  t.same(names, [...names].sort(), 'by name, case-insensitive')
+  const before = (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?search=alpha' })).json().items[0]
+  t.same(before.modules, [], 'modules are listed')
+  t.equal(before.lastBackup, null, 'no backup yet')
+  const backup = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/alpha/backups?wait=true' })
+  t.equal(backup.statusCode, 200, backup.body)
+  const listed = (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=lastBackup' })).json().items
+  t.equal(listed[0].slug, 'alpha', 'the tenant backed up last comes first')
+  t.match(listed[0].lastBackup, { id: String, state: /^(completed|verified)$/, at: String })
+  t.ok(listed.slice(1).every((x: { lastBackup: unknown }) => x.lastBackup === null), 'the others have none')
+  const refused = await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=size' })
+  t.equal(refused.statusCode, 400, 'an unknown sort is refused')
+  t.match(refused.json().message, /sort/)
+})
+
 t.test('test-connection reports ok and latency', async (t) => {
   const res = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/alpha/test-connection' })
   t.equal(res.statusCode, 200)

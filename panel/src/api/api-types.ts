@@ -21,6 +21,7 @@ export type {
   SessionUser,
   Tenant,
   TenantDomain,
+  TenantListItem,
   TokenPair,
 } from '../../../src/cli/api-types.js'
 

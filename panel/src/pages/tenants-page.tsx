@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { Page, Tenant } from '../api/api-types.js'
+import type { Page, TenantListItem } from '../api/api-types.js'
 import { ErrorBanner } from '../components/error-banner.js'
 import { EmptyState, Loading } from '../components/feedback.js'
 import { PageHeader } from '../components/layout.js'
@@ -11,30 +11,26 @@ import { useApi, useTitle } from '../hooks/use-api.js'
 import { useDebounced } from '../hooks/use-debounced.js'
 import { Link, basePath, navigate, useLocation } from '../router/router.js'
 
-type Column = 'name' | 'status' | 'plan' | 'host' | 'created'
+type Column = 'name' | 'status' | 'plan' | 'host' | 'lastBackup' | 'created'
 
 const pageSize = 20
-/** The list route's largest page: sorting and paging happen here, over what it returns. */
-const fetchLimit = 500
-
-const sortValue: Record<Column, (tenant: Tenant) => string> = {
-  name: (t) => t.name.toLowerCase(),
-  status: (t) => t.status,
-  plan: (t) => t.plan,
-  host: (t) => t.hostName ?? '',
-  created: (t) => t.createdAt,
-}
+const columns: Column[] = ['name', 'status', 'plan', 'host', 'lastBackup', 'created']
+/** Newest first where the column is a time, A to Z otherwise (the list route's defaults too). */
+const defaultDir = (column: Column) => (column === 'created' || column === 'lastBackup' ? 'desc' : 'asc')
 
 /**
- * Every tenant: search (name, slug, subdomain, contact email; by the list route), sortable
- * columns and pages. Search, sort and page live in the URL, so a view can be linked to.
+ * Every tenant: search (name, slug, subdomain, contact email), sortable columns and pages, all
+ * done by the list route; its modules and its last backup. Search, sort and page live in the
+ * URL, so a view can be linked to.
  */
 export function TenantsPage() {
   useTitle('Tenants')
   const { query } = useLocation()
   const q = query.get('q') ?? ''
   const sortKey = query.get('sort') ?? ''
-  const sort: Sort<Column> = { key: sortKey in sortValue ? (sortKey as Column) : 'created', dir: query.get('dir') === 'asc' ? 'asc' : 'desc' }
+  const key: Column = (columns as string[]).includes(sortKey) ? (sortKey as Column) : 'created'
+  const dirParam = query.get('dir')
+  const sort: Sort<Column> = { key, dir: dirParam === 'asc' || dirParam === 'desc' ? dirParam : defaultDir(key) }
   const page = Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1)
 
   const [search, setSearch] = useState(q)
@@ -52,13 +48,8 @@ export function TenantsPage() {
     if (settled !== q) setView({ q: settled, page: 1 })
   }, [settled])
 
-  const list = useApi<Page<Tenant>>('/api/admin/tenants', { search: q || undefined, limit: fetchLimit })
+  const list = useApi<Page<TenantListItem>>('/api/admin/tenants', { search: q || undefined, sort: sort.key, order: sort.dir, limit: pageSize, offset: (page - 1) * pageSize })
   const items = list.data?.items ?? []
-  const sorted = [...items].sort((a, b) => {
-    const order = sortValue[sort.key](a).localeCompare(sortValue[sort.key](b))
-    return sort.dir === 'asc' ? order : -order
-  })
-  const shown = sorted.slice((page - 1) * pageSize, page * pageSize)
   const onSort = (next: Sort<Column>) => setView({ sort: next.key, dir: next.dir, page: 1 })
 
   return (
@@ -104,14 +95,17 @@ export function TenantsPage() {
                   <SortHeader column="host" sort={sort} onSort={onSort}>
                     Host
                   </SortHeader>
-                  <th scope="col">Subdomain</th>
+                  <th scope="col">Modules</th>
+                  <SortHeader column="lastBackup" sort={sort} onSort={onSort}>
+                    Last backup
+                  </SortHeader>
                   <SortHeader column="created" sort={sort} onSort={onSort}>
                     Created
                   </SortHeader>
                 </tr>
               </thead>
               <tbody>
-                {shown.map((tenant) => (
+                {items.map((tenant) => (
                   <tr key={tenant.id}>
                     <td class="nowrap">
                       <Link href={`${basePath}/tenants/${encodeURIComponent(tenant.slug)}`} class="strong">
@@ -124,19 +118,23 @@ export function TenantsPage() {
                     </td>
                     <td>{tenant.plan}</td>
                     <td class="nowrap">{tenant.hostName ?? '—'}</td>
-                    <td class="mono small">{tenant.subdomain}</td>
+                    <td class="small">{tenant.modules.length ? tenant.modules.join(', ') : <span class="muted">none</span>}</td>
+                    <td class="nowrap">
+                      {tenant.lastBackup ? (
+                        <>
+                          {formatDate(tenant.lastBackup.at)} <StatusBadge status={tenant.lastBackup.state} />
+                        </>
+                      ) : (
+                        <span class="muted">never</span>
+                      )}
+                    </td>
                     <td class="nowrap">{formatDate(tenant.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <Pagination page={page} pageSize={pageSize} total={sorted.length} onPage={(p) => setView({ page: p })} />
-          {list.data && (list.data.total ?? 0) > items.length && (
-            <p class="muted small">
-              Showing the newest {items.length} of {list.data.total} tenants; search to narrow the list.
-            </p>
-          )}
+          <Pagination page={page} pageSize={pageSize} total={list.data?.total ?? items.length} onPage={(p) => setView({ page: p })} />
         </>
       )}
     </>

@@ -1,4 +1,4 @@
-import type { Page, Tenant } from '../api-types.js'
+import type { Page, Tenant, TenantListItem } from '../api-types.js'
 import type { Command } from '../command.js'
 import { printTenant, tenantColumns, tenantPath } from './tenant-view.js'
 
@@ -11,12 +11,16 @@ export const list: Command = {
     search: { type: 'string', valueName: 'text', description: 'match slug, name or contact email' },
     limit: { type: 'string', valueName: 'n', description: 'at most n tenants' },
     offset: { type: 'string', valueName: 'n', description: 'skip the first n tenants' },
+    sort: { type: 'string', valueName: 'field', description: 'created (default), name, slug, status, plan, host or lastBackup' },
+    order: { type: 'string', valueName: 'asc|desc', description: 'default: newest first for created and lastBackup, A to Z otherwise' },
   },
   async run({ api, out }, input) {
-    const { body } = await api.request<Page<Tenant>>('GET', '/api/admin/tenants', {
+    const { body } = await api.request<Page<TenantListItem>>('GET', '/api/admin/tenants', {
       query: {
         status: input.string('status'),
         search: input.string('search'),
+        sort: input.string('sort'),
+        order: input.string('order'),
         limit: input.integer('limit', 1),
         offset: input.integer('offset'),
       },

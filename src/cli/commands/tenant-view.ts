@@ -1,4 +1,4 @@
-import type { Tenant } from '../api-types.js'
+import type { Tenant, TenantListItem } from '../api-types.js'
 import type { Output } from '../output.js'
 import { formatTime, type Column } from '../table-format.js'
 
@@ -13,13 +13,14 @@ export function tenantPath(idOrSlug: string, action = ''): string {
 }
 
 /** The columns of `tenantctl list`. */
-export const tenantColumns: Column<Tenant>[] = [
+export const tenantColumns: Column<TenantListItem>[] = [
   { header: 'SLUG', value: (t) => t.slug },
   { header: 'NAME', value: (t) => t.name },
   { header: 'STATUS', value: (t) => t.status },
   { header: 'PLAN', value: (t) => t.plan },
   { header: 'HOST', value: (t) => t.hostName ?? t.hostId },
-  { header: 'DATABASE', value: (t) => t.database },
+  { header: 'MODULES', value: (t) => (t.modules ?? []).join(', ') || '-' },
+  { header: 'LAST BACKUP', value: (t) => (t.lastBackup ? `${formatTime(t.lastBackup.at).slice(0, 16)} ${t.lastBackup.state}` : 'never') },
   { header: 'CREATED', value: (t) => formatTime(t.createdAt).slice(0, 10) },
 ]
 

@@ -1,4 +1,4 @@
-import { Type } from 'typebox'
+import { Type, type Static } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { performance } from 'node:perf_hooks'
 import { isConnectionFailure, sqlState, TenantDatabaseUnavailable } from '../../errors.js'
@@ -14,6 +14,7 @@ import {
   ProvisionTenantBody,
   type ProvisionTenantBodyType,
   SuspendBody,
+  TenantListItemSchema,
   TenantSchema,
   WaitQuery,
 } from '../schemas/tenant-schemas.js'
@@ -73,15 +74,27 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
         tags: ['tenants'],
         summary: 'List tenants (filter by status, plan, search; paginated)',
         querystring: ListTenantsQuery,
-        response: { 200: Type.Object({ items: Type.Array(TenantSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), ...errorResponses },
+        response: { 200: Type.Object({ items: Type.Array(TenantListItemSchema), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), ...errorResponses },
       },
     },
     async (request) => {
-      const query = request.query as { status?: never; search?: string; plan?: string; limit?: number; offset?: number }
+      const query = request.query as Static<typeof ListTenantsQuery>
       const limit = query.limit ?? 50
       const offset = query.offset ?? 0
       const { items, total } = await tenants.list({ ...query, limit, offset })
-      return { items: items.map((t) => tenants.toApi(t)), total, limit, offset }
+      const backups = items.length
+        ? await app.tenantd.catalog.db
+            .selectFrom('backups')
+            .select(['tenant_id', 'id', 'state', 'created_at', 'size_bytes'])
+            .distinctOn('tenant_id')
+            .where('tenant_id', 'in', items.map((t) => t.id))
+            .where('state', 'in', ['completed', 'verified'])
+            .orderBy('tenant_id')
+            .orderBy('created_at', 'desc')
+            .execute()
+        : []
+      const last = new Map(backups.map((b) => [b.tenant_id, { id: b.id, state: b.state, at: new Date(b.created_at).toISOString(), sizeBytes: b.size_bytes === null ? null : Number(b.size_bytes) }]))
+      return { items: items.map((t) => ({ ...tenants.toApi(t), modules: t.modules, lastBackup: last.get(t.id) ?? null })), total, limit, offset }
     }
   )
 

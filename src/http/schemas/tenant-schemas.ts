@@ -67,15 +67,33 @@ export type ProvisionTenantBodyType = Static<typeof ProvisionTenantBody>
 
 export const WaitQuery = Type.Object({ wait: Type.Optional(Type.Boolean({ description: 'Answer when the operation has finished' })) })
 
+export const TenantSortSchema = StringEnum(['created', 'name', 'slug', 'status', 'plan', 'host', 'lastBackup'] as const)
+
 export const ListTenantsQuery = Type.Object(
   {
     status: Type.Optional(TenantStatusSchema),
     search: Type.Optional(Type.String({ maxLength: 200 })),
     plan: Type.Optional(Type.String({ maxLength: 50 })),
+    sort: Type.Optional({ ...TenantSortSchema, description: 'order by this field (default created)' }),
+    order: Type.Optional({ ...StringEnum(['asc', 'desc'] as const), description: 'default desc for created and lastBackup, asc otherwise' }),
     ...Pagination,
   },
   { additionalProperties: false }
 )
+
+/** A tenant as the list shows it: the record plus what an operator scans a fleet for. */
+export const TenantListItemSchema = Type.Object({
+  ...TenantSchema.properties,
+  modules: Type.Array(Type.String(), { description: 'installed modules' }),
+  lastBackup: Nullable(
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      state: Type.String({ description: 'completed or verified' }),
+      at: Type.String({ format: 'date-time', description: 'when it was taken' }),
+      sizeBytes: Nullable(Type.Integer()),
+    })
+  ),
+})
 
 export const SuspendBody = Type.Union([Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false }), Type.Null()])
 export const CancelBody = Type.Union([Type.Object({ retentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650 })) }, { additionalProperties: false }), Type.Null()])
