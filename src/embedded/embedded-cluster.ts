@@ -85,6 +85,14 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
 }
 
 /**
+ * Creates a cluster's data directory (initdb) without starting a server: for a copy to start
+ * from (the test clusters copy one such directory instead of running initdb each).
+ */
+export async function initClusterDataDir(options: Pick<EmbeddedClusterOptions, 'dataDir' | 'superuserPassword' | 'throwaway'>): Promise<void> {
+  await initCluster(await postgresRuntime(), { ...options, port: 0 })
+}
+
+/**
  * initdb with SCRAM authentication and the superuser password from a file that only the
  * server's user can read (never argv). As root, the data directory belongs to postgres.
  */
@@ -99,7 +107,8 @@ async function initCluster(runtime: PostgresRuntime, options: EmbeddedClusterOpt
     }
     await execa(
       path.join(runtime.binDir, 'initdb'),
-      ['--pgdata', options.dataDir, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', `--locale=${await clusterLocale()}`],
+      // A throwaway cluster (tests) skips initdb's final fsync of every file, as its server runs with fsync off.
+      ['--pgdata', options.dataDir, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', `--locale=${await clusterLocale()}`, ...(options.throwaway ? ['--no-sync'] : [])],
       { ...runtime.runAs, stdin: 'ignore', env: { LC_MESSAGES: 'C' } }
     )
   } catch (cause) {

@@ -9,7 +9,8 @@ import { showRun, tenantctlAgainst } from '../helpers/tenantctl-runner.js'
 // runbook 000's `tenantctl create`, then the lifecycle an operator walks through.
 
 const h = await startHarness(t)
-const cli = await tenantctlAgainst(h, t)
+// The real binary (`node bin/tenantctl.js`), as a user runs it; other tests run tenantctl in-process.
+const cli = await tenantctlAgainst(h, t, { spawn: true })
 const url = cli.url
 const configDir = cli.configDir
 const tenantctl = cli.run

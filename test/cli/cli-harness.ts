@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
+import { runTenantctlInProcess } from '../helpers/tenantctl-runner.js'
 
 export interface RecordedRequest {
   method: string
@@ -88,21 +89,19 @@ export interface CliResult {
 const launcher = fileURLToPath(new URL('../../bin/tenantctl.js', import.meta.url))
 
 /**
- * Runs `node bin/tenantctl.js ...args` with only the environment given (plus PATH),
- * writes `stdin` to it and waits for it to exit.
+ * Runs tenantctl with `args`, only the environment given (plus PATH) and `stdin` as its input,
+ * in this process (test/helpers/tenantctl-runner.ts), or as `node bin/tenantctl.js` with
+ * `spawn: true`.
  */
-export function runTenantctl(args: string[], options: { env: Record<string, string>; stdin?: string }): Promise<CliResult> {
+export function runTenantctl(args: string[], options: { env: Record<string, string>; stdin?: string; spawn?: boolean }): Promise<CliResult> {
+  const env = { PATH: process.env.PATH ?? '', ...options.env }
+  if (!options.spawn) return runTenantctlInProcess(args, env, options.stdin)
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      process.execPath,
-      [launcher, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...options.env }, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-        if (error && typeof error.code !== 'number') return reject(error)
-        resolve({ code, stdout, stderr })
-      },
-    )
+    const child = execFile(process.execPath, [launcher, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+      if (error && typeof error.code !== 'number') return reject(error)
+      resolve({ code, stdout, stderr })
+    })
     child.stdin?.end(options.stdin ?? '')
   })
 }
