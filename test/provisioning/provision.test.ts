@@ -145,7 +145,7 @@ t.test('list sorted by any column, with modules and the last backup of each tena
   t.same(before.modules, [], 'modules are listed')
   t.equal(before.lastBackup, null, 'no backup yet')
   const backup = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/alpha/backups?wait=true' })
-  t.equal(backup.statusCode, 200, backup.body)
+  t.equal(backup.statusCode, 201, backup.body)
   const listed = (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=lastBackup' })).json().items
   t.equal(listed[0].slug, 'alpha', 'the tenant backed up last comes first')
   t.match(listed[0].lastBackup, { id: String, state: /^(completed|verified)$/, at: String })
