@@ -44,7 +44,7 @@ import type { OperationRow } from '../src/catalog/catalog-schema.js'
 import type { StepContext } from '../src/operations/operation-runner.js'
 import type { TenantRecord } from '../src/tenancy/tenant-directory.js'
 import { tenantClientConfig } from '../src/tenancy/tenant-connection.js'
-import { startBenchTenantd } from './bench-cluster.js'
+import { benchMain, startBenchTenantd } from './bench-cluster.js'
 
 const TENANTS = Number(process.env.BENCH_BACKUP_TENANTS ?? 50)
 const SCALE = Number(process.env.BENCH_BACKUP_SCALE ?? 1)
@@ -58,20 +58,6 @@ const ROWS_PER_MB = 4_000
 const say = (line = '') => process.stdout.write(`${line}\n`)
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
 const load = () => os.loadavg().map((n) => n.toFixed(2)).join(', ')
-
-async function main(): Promise<void> {
-  const teardowns: Array<() => unknown> = []
-  const watchdog = setTimeout(() => {
-    say('bench:backup: watchdog (1500 s) fired; giving up')
-    process.exit(1)
-  }, 1_500_000)
-  watchdog.unref()
-  try {
-    await run(teardowns)
-  } finally {
-    for (const fn of teardowns.reverse()) await Promise.resolve(fn()).catch(() => {})
-  }
-}
 
 async function run(teardowns: Array<() => unknown>): Promise<void> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'tenantd-backup-bench-'))
@@ -392,11 +378,4 @@ function table(header: string[], rows: string[][]): void {
   for (const row of rows) say(line(row))
 }
 
-let failed = false
-try {
-  await main()
-} catch (error) {
-  failed = true
-  say(`bench:backup failed: ${(error as Error).stack ?? error}`)
-}
-process.exit(failed ? 1 : 0)
+await benchMain('bench:backup', 1_500_000, run)

@@ -102,3 +102,30 @@ export async function startBenchTenantd(options: BenchTenantdOptions): Promise<B
     throw error
   }
 }
+
+/**
+ * Runs a benchmark's `run` and exits: teardowns (registered by `run` as it starts things) run
+ * in reverse order whatever happens, a watchdog ends a run that hangs, and a failure prints
+ * its stack and exits 1.
+ *
+ * @example
+ *   await benchMain('bench:move', 2_400_000, async (teardowns) => { ... })
+ */
+export async function benchMain(name: string, watchdogMs: number, run: (teardowns: Array<() => unknown>) => Promise<void>): Promise<never> {
+  const teardowns: Array<() => unknown> = []
+  const watchdog = setTimeout(() => {
+    process.stdout.write(`${name}: watchdog (${watchdogMs / 1000} s) fired; giving up\n`)
+    process.exit(1)
+  }, watchdogMs)
+  watchdog.unref()
+  let failed = false
+  try {
+    await run(teardowns)
+  } catch (error) {
+    failed = true
+    process.stdout.write(`${name} failed: ${(error as Error).stack ?? error}\n`)
+  } finally {
+    for (const fn of teardowns.reverse()) await Promise.resolve(fn()).catch(() => {})
+  }
+  process.exit(failed || process.exitCode ? 1 : 0)
+}

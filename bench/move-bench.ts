@@ -33,7 +33,7 @@ import { execa } from 'execa'
 import pg, { escapeIdentifier } from 'pg'
 import { buildApp } from '../src/app.js'
 import { startTestCluster } from '../test/helpers/cluster.js'
-import { startBenchTenantd } from './bench-cluster.js'
+import { benchMain, startBenchTenantd } from './bench-cluster.js'
 
 const SIZES = (process.env.BENCH_MOVE_SIZES ?? '10,100,1000').split(',').map(Number)
 const WRITE_MS = Number(process.env.BENCH_MOVE_WRITE_MS ?? 10)
@@ -125,20 +125,6 @@ function startWriter(base: string, host: string, token: string, model: Map<strin
       await done
       return { acknowledged, refused, longestRefusedMs: longest, statuses: [...statuses] }
     },
-  }
-}
-
-async function main(): Promise<void> {
-  const teardowns: Array<() => unknown> = []
-  const watchdog = setTimeout(() => {
-    say('bench:move: watchdog (2400 s) fired; giving up')
-    process.exit(1)
-  }, 2_400_000)
-  watchdog.unref()
-  try {
-    await run(teardowns)
-  } finally {
-    for (const fn of teardowns.reverse()) await Promise.resolve(fn()).catch(() => {})
   }
 }
 
@@ -274,7 +260,4 @@ async function run(teardowns: Array<() => unknown>): Promise<void> {
   if (failed) process.exitCode = 1
 }
 
-main().catch((error) => {
-  console.error(error)
-  process.exit(1)
-})
+await benchMain('bench:move', 2_400_000, run)
