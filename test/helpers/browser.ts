@@ -1,4 +1,5 @@
-import { access, constants } from 'node:fs/promises'
+import { access, constants, readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
 
 /** Debian's Chromium (`apt-get install chromium`); CI installs it. */
@@ -57,4 +58,21 @@ export async function launchBrowser(t: TapLike): Promise<TestBrowser> {
       return { page, context, errors }
     },
   }
+}
+
+let axeSource: Promise<string> | undefined
+
+/**
+ * Runs axe-core on what `page` shows now and describes its serious and critical violations
+ * (none: an empty list). The page's context must have been made with `bypassCSP: true`: axe
+ * is injected as a script, which the panel's CSP refuses (as it should).
+ */
+export async function seriousAxeViolations(page: Page): Promise<string[]> {
+  axeSource ??= readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+  await page.evaluate(await axeSource)
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe
+    const result = await axe.run()
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
+  })
 }

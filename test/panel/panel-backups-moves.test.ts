@@ -1,10 +1,9 @@
-import { mkdir, readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import t from 'tap'
-import { launchBrowser } from '../helpers/browser.js'
+import { launchBrowser, seriousAxeViolations } from '../helpers/browser.js'
 import { startTestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
 import { installModule, tenantClient } from '../modules/module-test-helpers.js'
@@ -241,17 +240,9 @@ t.test('the migrations page shows the matrix, and a dry run shows per-tenant res
 })
 
 t.test('axe finds no serious or critical violations on the pages this file covers', async (t) => {
-  const require = createRequire(import.meta.url)
-  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8')
   const { page, errors } = await newPage({ bypassCSP: true, viewport: { width: 1280, height: 900 } })
   const check = async (name: string) => {
-    await page.evaluate(axeSource)
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe
-      const result = await axe.run()
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-    })
-    t.same(violations, [], `${name}: no serious or critical violations`)
+    t.same(await seriousAxeViolations(page), [], `${name}: no serious or critical violations`)
   }
   const settled = async () => {
     while ((await page.locator('.loading').count()) > 0) await page.locator('.loading').first().waitFor({ state: 'detached' })

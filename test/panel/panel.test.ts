@@ -1,11 +1,10 @@
-import { mkdir, readFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
+import { mkdir } from 'node:fs/promises'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { panelContentSecurityPolicy } from '../../src/panel/panel-routes.js'
-import { launchBrowser, type WatchedPage } from '../helpers/browser.js'
+import { launchBrowser, seriousAxeViolations, type WatchedPage } from '../helpers/browser.js'
 import { startHarness } from '../helpers/harness.js'
 
 // The web panel against a real tenantd, a real PostgreSQL and a real Chromium: what it serves
@@ -247,19 +246,11 @@ t.test('a tenant_admin operator sees only its own tenant, also when typing anoth
 })
 
 t.test('axe finds no serious or critical violations on the main pages', async (t) => {
-  const require = createRequire(import.meta.url)
-  const axeSource = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8')
   // bypassCSP lets the test inject axe; the panel itself never needs it.
   const { page, errors } = await newPage({ bypassCSP: true, viewport: { width: 1280, height: 800 } })
 
   const check = async (name: string) => {
-    await page.evaluate(axeSource)
-    const violations = await page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }> }> } }).axe
-      const result = await axe.run()
-      return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
-    })
-    t.same(violations, [], `${name}: no serious or critical violations`)
+    t.same(await seriousAxeViolations(page), [], `${name}: no serious or critical violations`)
   }
 
   await page.goto(`${base}/panel/login`)
