@@ -1,9 +1,10 @@
 import { useEffect } from 'preact/hooks'
-import type { SessionUser } from './api/api-types.js'
+import type { CurrentTenant, SessionUser } from './api/api-types.js'
 import { session } from './api/session.js'
 import { Loading } from './components/feedback.js'
-import { Layout } from './components/layout.js'
+import { Layout, type NavItem } from './components/layout.js'
 import { useSession } from './hooks/use-session.js'
+import { useSite } from './hooks/use-site.js'
 import { AuditPage } from './pages/audit-page.js'
 import { EdgePage } from './pages/edge-page.js'
 import { HostsPage } from './pages/hosts-page.js'
@@ -14,29 +15,39 @@ import { OperationsPage } from './pages/operations-page.js'
 import { ProvisionPage } from './pages/provision-page.js'
 import { TenantPage } from './pages/tenant-page.js'
 import { TenantsPage } from './pages/tenants-page.js'
+import { AdminsOnlyPage, NotAvailablePage } from './pages/workspace/not-available-page.js'
+import { SiteUnavailablePage } from './pages/workspace/site-unavailable-page.js'
+import { UsersPage } from './pages/workspace/users-page.js'
+import { WorkspacePage } from './pages/workspace/workspace-page.js'
 import { basePath, matchRoute, navigate, safeNext, useLocation } from './router/router.js'
 
 const loginPath = `${basePath}/login`
 
 /**
- * The panel: resumes the tab's session, sends the signed-out to sign-in (remembering the page
- * in `?next=`) and the signed-in back to it, and picks the page for the URL.
+ * The panel: learns where it is served (api/site.ts: the control host, or a tenant's own
+ * address), resumes the tab's session, sends the signed-out to sign-in (remembering the page
+ * in `?next=`) and the signed-in back to it, and picks the page for the URL. On a tenant's
+ * address the same session code signs in that tenant's users (the server decides by the
+ * Host), and only the workspace pages exist: no operator page is rendered or requested there.
  */
 export function App() {
   const state = useSession()
+  const { site, retry } = useSite()
   const { path, query, url } = useLocation()
   useEffect(() => void session.resume(), [])
 
-  if (state.status === 'starting') {
+  if (state.status === 'starting' || site === undefined) {
     return (
       <main id="main" class="main">
         <Loading what="the panel" />
       </main>
     )
   }
+  if (site.kind === 'unavailable') return <SiteUnavailablePage error={site.error} onRetry={retry} />
+  const tenant = site.kind === 'tenant' ? site.tenant : undefined
   if (state.status === 'signedOut') {
     if (path !== loginPath) return <Redirect to={`${loginPath}?next=${encodeURIComponent(url)}`} />
-    return <LoginPage expired={state.expired} />
+    return <LoginPage expired={state.expired} tenant={tenant} />
   }
   if (path === loginPath) return <Redirect to={safeNext(query.get('next'))} />
 
@@ -44,11 +55,40 @@ export function App() {
     void session.signOut()
     navigate(loginPath)
   }
+  if (tenant) {
+    return (
+      <Layout user={state.user} path={path} onSignOut={signOut} brand={tenant.name} nav={workspaceNav(state.user)}>
+        {workspacePageFor(path, state.user, tenant)}
+      </Layout>
+    )
+  }
   return (
     <Layout user={state.user} path={path} onSignOut={signOut}>
       {pageFor(path, state.user)}
     </Layout>
   )
+}
+
+const workspacePath = `${basePath}/workspace`
+const usersPath = `${basePath}/users`
+
+/** The pages of the control panel: on a tenant's address they are "not available here". */
+const operatorPaths = ['tenants', 'hosts', 'operations', 'migrations', 'edge', 'audit'].map((name) => `${basePath}/${name}`)
+
+/** A tenant user's navigation: the workspace, and its users for the tenant's admins (GET /api/users needs one). */
+function workspaceNav(user: SessionUser): NavItem[] {
+  const items = [{ href: workspacePath, label: 'Workspace' }]
+  if (user.role === 'admin') items.push({ href: usersPath, label: 'Users' })
+  return items
+}
+
+/** The page for `path` on a tenant's own address: tenant-side routes only. */
+function workspacePageFor(path: string, user: SessionUser, tenant: CurrentTenant) {
+  if (path === basePath) return <Redirect to={workspacePath} />
+  if (path === workspacePath) return <WorkspacePage user={user} known={tenant} />
+  if (path === usersPath) return user.role === 'admin' ? <UsersPage tenantName={tenant.name} /> : <AdminsOnlyPage title="Users" />
+  if (operatorPaths.some((p) => path === p || path.startsWith(`${p}/`))) return <NotAvailablePage tenantName={tenant.name} />
+  return <NotFoundPage />
 }
 
 function pageFor(path: string, user: SessionUser) {

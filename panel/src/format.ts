@@ -28,3 +28,9 @@ export function humanize(word: string | null | undefined): string {
     .replace(/[_.-]+/g, ' ')
     .toLowerCase()
 }
+
+/** A tenant user's role as people say it: "Admin", "Member". */
+export function roleLabel(role: string): string {
+  const words = humanize(role)
+  return words.charAt(0).toUpperCase() + words.slice(1)
+}

@@ -8,6 +8,7 @@ import type { MigrationMatrixSchema, MigrationRunSchema, MigrationRunSummarySche
 import type { MoveSchema } from '../../../src/http/schemas/move-schemas.js'
 import type { RestoreRecordSchema } from '../../../src/http/schemas/backup-schemas.js'
 import type { Backup, Tenant, TenantDomain } from '../../../src/cli/api-types.js'
+import type { TenantUserSchema } from '../../../src/http/schemas/auth-schemas.js'
 
 export type {
   AuditEntry,
@@ -36,6 +37,19 @@ export type MigrationRunTenant = Static<typeof MigrationRunTenantSchema>
 export type MigrationRunSummary = Static<typeof MigrationRunSummarySchema>
 /** A restore that swapped a database in (POST .../restore?wait=true). */
 export type RestoreRecord = Static<typeof RestoreRecordSchema>
+
+/** GET/POST /api/users: a tenant's own user (tenant side). */
+export type TenantUser = Static<typeof TenantUserSchema>
+
+/** GET /api/tenants/current: the public fields of the tenant an address resolves to. */
+export interface CurrentTenant {
+  id: string
+  slug: string
+  subdomain: string
+  name: string
+  plan: string
+  status: string
+}
 
 /** GET /api/admin/modules */
 export interface Module {

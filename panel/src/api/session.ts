@@ -49,7 +49,7 @@ export class Session {
     return this.#accessToken
   }
 
-  /** Signs in on this host (operators on the control host); throws the API's error. */
+  /** Signs in on this host (operators on the control host, the tenant's users on its own address); throws the API's error. */
   async signIn(email: string, password: string): Promise<void> {
     const pair = await parse<TokenPair>(await send('POST', '/api/auth/login', { body: { email, password } }))
     this.#accept(pair)

@@ -3,7 +3,7 @@ import { useEffect, useRef } from 'preact/hooks'
 import type { SessionUser } from '../api/api-types.js'
 import { Link, basePath } from '../router/router.js'
 
-interface NavItem {
+export interface NavItem {
   href: string
   label: string
 }
@@ -28,6 +28,10 @@ interface LayoutProps {
   path: string
   onSignOut(): void
   children: ComponentChildren
+  /** What the header is named after: "tenantd" on the control host, the tenant's name on its own address. */
+  brand?: string
+  /** The navigation; by default the operator's (from the role). */
+  nav?: NavItem[]
 }
 
 /**
@@ -35,7 +39,7 @@ interface LayoutProps {
  * sign out) and the main landmark, which takes focus after each navigation so screen
  * readers start at the new page.
  */
-export function Layout({ user, path, onSignOut, children }: LayoutProps) {
+export function Layout({ user, path, onSignOut, children, brand = 'tenantd', nav }: LayoutProps) {
   const main = useRef<HTMLElement>(null)
   const first = useRef(true)
   useEffect(() => {
@@ -55,11 +59,11 @@ export function Layout({ user, path, onSignOut, children }: LayoutProps) {
         <div class="topbar-inner">
           <Link href={basePath} class="brand">
             <span class="brand-mark" aria-hidden="true" />
-            tenantd
+            {brand}
           </Link>
           <nav aria-label="Main" class="nav">
             <ul>
-              {navItems(user).map((item) => {
+              {(nav ?? navItems(user)).map((item) => {
                 const current = path === item.href || path.startsWith(`${item.href}/`)
                 return (
                   <li key={item.href}>

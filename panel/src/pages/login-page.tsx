@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks'
+import type { CurrentTenant } from '../api/api-types.js'
 import { session } from '../api/session.js'
 import { ErrorBanner } from '../components/error-banner.js'
 import { TextField } from '../components/field.js'
@@ -6,10 +7,11 @@ import { useTitle } from '../hooks/use-api.js'
 
 /**
  * Sign in (POST /api/auth/login, as `tenantctl login`). On the control host that is an
- * operator; the app then returns to the page the operator was on (`?next=`).
+ * operator; on a tenant's own address (`tenant` given) it is one of that tenant's users, and
+ * the page says which tenant. The app then returns to the page the user was on (`?next=`).
  */
-export function LoginPage({ expired }: { expired: boolean }) {
-  useTitle('Sign in')
+export function LoginPage({ expired, tenant }: { expired: boolean; tenant?: CurrentTenant }) {
+  useTitle(tenant ? `Sign in to ${tenant.name}` : 'Sign in')
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [busy, setBusy] = useState(false)
@@ -32,10 +34,10 @@ export function LoginPage({ expired }: { expired: boolean }) {
       <main id="main" class="login-card">
         <p class="brand brand-large">
           <span class="brand-mark" aria-hidden="true" />
-          tenantd
+          {tenant ? tenant.name : 'tenantd'}
         </p>
-        <h1>Sign in</h1>
-        <p class="muted">The control panel of your tenants' databases.</p>
+        <h1>{tenant ? `Sign in to ${tenant.name}` : 'Sign in'}</h1>
+        <p class="muted">{tenant ? `With your ${tenant.name} account.` : "The control panel of your tenants' databases."}</p>
         {expired && (
           <div class="banner banner-warn" role="status">
             <div class="banner-body">Your session ended. Sign in again to go back to the page you were on.</div>

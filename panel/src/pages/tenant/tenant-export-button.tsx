@@ -8,7 +8,7 @@ import { saveFile } from '../../save-file.js'
  * fetched with the session's token and saved as a file. Super-admins and the tenant's admins.
  * A failure goes to `onError` (shown by the section), undefined when a new try starts.
  */
-export function TenantExportButton({ tenant, onError }: { tenant: Tenant; onError(error: unknown): void }) {
+export function TenantExportButton({ tenant, onError }: { tenant: Pick<Tenant, 'id' | 'slug'>; onError(error: unknown): void }) {
   const [busy, setBusy] = useState(false)
   const exportData = async () => {
     setBusy(true)
