@@ -250,7 +250,7 @@ t.test('axe finds no serious or critical violations on the pages this file cover
 
   await signIn(page, `/panel/tenants/${tenant.slug}`)
   await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
-  await page.getByRole('region', { name: 'Moves' }).waitFor()
+  await page.getByRole('region', { name: 'Moves', exact: true }).waitFor()
   await settled()
   await check("a tenant's page with backups, chart, moves, domains and credentials")
   await page.getByRole('button', { name: /^Restore the backup of/ }).first().click()
