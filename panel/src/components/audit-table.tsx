@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../api/api-types.js'
 import { formatDate } from '../format.js'
+import { DataTable } from './data-table.js'
 
 /** A short, readable line for an audit entry's details (they are free-form JSON). */
 function summary(details: unknown): string {
@@ -14,31 +15,18 @@ function summary(details: unknown): string {
 /** Audit entries, newest first: when, who, what, on what. */
 export function AuditTable({ items, label }: { items: AuditEntry[]; label: string }) {
   return (
-    <div class="table-wrap" role="region" aria-label={label} tabIndex={0}>
-      <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Action</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Target</th>
-            <th scope="col">Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((entry) => (
-            <tr key={entry.id}>
-              <td class="nowrap">{formatDate(entry.createdAt)}</td>
-              <td>
-                <span class="tag">{entry.action}</span>
-              </td>
-              <td>{entry.actorEmail ?? entry.actorType}</td>
-              <td class="mono small">{entry.target ?? '—'}</td>
-              <td class="small muted details">{summary(entry.details)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable label={label} columns={['When', 'Action', 'Actor', 'Target', 'Details']}>
+      {items.map((entry) => (
+        <tr key={entry.id}>
+          <td class="nowrap">{formatDate(entry.createdAt)}</td>
+          <td>
+            <span class="tag">{entry.action}</span>
+          </td>
+          <td>{entry.actorEmail ?? entry.actorType}</td>
+          <td class="mono small">{entry.target ?? '—'}</td>
+          <td class="small muted details">{summary(entry.details)}</td>
+        </tr>
+      ))}
+    </DataTable>
   )
 }

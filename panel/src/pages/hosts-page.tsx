@@ -11,6 +11,7 @@ import { useApi, useTitle } from '../hooks/use-api.js'
 import { DrainSummary } from './hosts/drain-summary.js'
 import { HostDrainDialog } from './hosts/host-drain-dialog.js'
 import { HostRegisterForm } from './hosts/host-register-form.js'
+import { DataTable, actionsColumn } from '../components/data-table.js'
 
 type Dialog = { kind: 'drain' | 'remove'; host: DatabaseHost }
 
@@ -60,60 +61,44 @@ export function HostsPage() {
       {!hosts.data && hosts.loading && <Loading what="hosts" />}
       {hosts.data && hosts.data.items.length === 0 && <EmptyState title="No database hosts registered." />}
       {hosts.data && hosts.data.items.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Database hosts" tabIndex={0}>
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Host</th>
-                <th scope="col">Address</th>
-                <th scope="col">Status</th>
-                <th scope="col">Reachable</th>
-                <th scope="col">Tenants / capacity</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
+        <DataTable label="Database hosts" columns={['Host', 'Address', 'Status', 'Reachable', 'Tenants / capacity', actionsColumn]}>
+          {hosts.data.items.map((host) => {
+            const state = reach.get(host.id)
+            return (
+              <tr key={host.id} data-host={host.name}>
+                <td>
+                  <span class="strong">{host.name}</span>
+                  {host.isDefault && <span class="tag tag-quiet">default</span>}
+                </td>
+                <td class="mono small">
+                  {host.host}:{host.port}
+                </td>
+                <td>
+                  <StatusBadge status={host.status} />
+                </td>
+                <td>
+                  {state ? <StatusBadge status={state.ok ? 'reachable' : 'unreachable'} /> : <span class="muted">—</span>}
+                  {state?.error && <div class="field-error small">{state.error}</div>}
+                </td>
+                <td class="capacity-cell">
+                  <CapacityBar used={host.tenantCount} capacity={host.maxTenants} label={`${host.name} tenants`} />
+                </td>
+                <td class="actions">
+                  {host.status !== 'removed' && (
+                    <button type="button" class="button button-small" onClick={() => setDialog({ kind: 'drain', host })} aria-label={`Drain ${host.name}`}>
+                      Drain
+                    </button>
+                  )}
+                  {host.status !== 'removed' && host.tenantCount === 0 && (
+                    <button type="button" class="button button-small button-danger-quiet" onClick={() => setDialog({ kind: 'remove', host })} aria-label={`Remove ${host.name}`}>
+                      Remove
+                    </button>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {hosts.data.items.map((host) => {
-                const state = reach.get(host.id)
-                return (
-                  <tr key={host.id} data-host={host.name}>
-                    <td>
-                      <span class="strong">{host.name}</span>
-                      {host.isDefault && <span class="tag tag-quiet">default</span>}
-                    </td>
-                    <td class="mono small">
-                      {host.host}:{host.port}
-                    </td>
-                    <td>
-                      <StatusBadge status={host.status} />
-                    </td>
-                    <td>
-                      {state ? <StatusBadge status={state.ok ? 'reachable' : 'unreachable'} /> : <span class="muted">—</span>}
-                      {state?.error && <div class="field-error small">{state.error}</div>}
-                    </td>
-                    <td class="capacity-cell">
-                      <CapacityBar used={host.tenantCount} capacity={host.maxTenants} label={`${host.name} tenants`} />
-                    </td>
-                    <td class="actions">
-                      {host.status !== 'removed' && (
-                        <button type="button" class="button button-small" onClick={() => setDialog({ kind: 'drain', host })} aria-label={`Drain ${host.name}`}>
-                          Drain
-                        </button>
-                      )}
-                      {host.status !== 'removed' && host.tenantCount === 0 && (
-                        <button type="button" class="button button-small button-danger-quiet" onClick={() => setDialog({ kind: 'remove', host })} aria-label={`Remove ${host.name}`}>
-                          Remove
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </DataTable>
       )}
       {dialog?.kind === 'drain' && (
         <HostDrainDialog

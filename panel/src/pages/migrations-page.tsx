@@ -10,6 +10,7 @@ import { useApi, useTitle } from '../hooks/use-api.js'
 import { MatrixSummary, MigrationMatrixTable } from './migrations/migration-matrix.js'
 import { MigrationRunForm } from './migrations/migration-run-form.js'
 import { MigrationRunResults } from './migrations/migration-run-results.js'
+import { DataTable, actionsColumn } from '../components/data-table.js'
 
 /**
  * Tenant migrations across the fleet: the tenants × migrations matrix (GET
@@ -77,40 +78,25 @@ export function MigrationsPage() {
         {!runs.data && runs.loading && <Loading what="runs" />}
         {runs.data && runs.data.items.length === 0 && <EmptyState title="No runs yet." />}
         {runs.data && runs.data.items.length > 0 && (
-          <div class="table-wrap" role="region" aria-label="Recent runs" tabIndex={0}>
-            <table class="table table-compact">
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">Kind</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Tenants</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.data.items.map((run) => (
-                  <tr key={run.id}>
-                    <td class="nowrap">{formatDate(run.createdAt)}</td>
-                    <td>{run.dryRun ? 'dry run' : 'run'}{run.options.canary > 0 ? `, canary ${run.options.canary}` : ''}</td>
-                    <td>
-                      <StatusBadge status={run.status} />
-                    </td>
-                    <td class="nowrap">
-                      {run.totals.succeeded} of {run.totals.total} succeeded{run.totals.failed ? `, ${run.totals.failed} failed` : ''}
-                    </td>
-                    <td class="actions">
-                      <button type="button" class="button button-small" onClick={() => show(run.id)} aria-label={`Show the results of the run of ${formatDate(run.createdAt)}`} aria-pressed={shown === run.id}>
-                        Results
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Recent runs" compact columns={['Started', 'Kind', 'State', 'Tenants', actionsColumn]}>
+            {runs.data.items.map((run) => (
+              <tr key={run.id}>
+                <td class="nowrap">{formatDate(run.createdAt)}</td>
+                <td>{run.dryRun ? 'dry run' : 'run'}{run.options.canary > 0 ? `, canary ${run.options.canary}` : ''}</td>
+                <td>
+                  <StatusBadge status={run.status} />
+                </td>
+                <td class="nowrap">
+                  {run.totals.succeeded} of {run.totals.total} succeeded{run.totals.failed ? `, ${run.totals.failed} failed` : ''}
+                </td>
+                <td class="actions">
+                  <button type="button" class="button button-small" onClick={() => show(run.id)} aria-label={`Show the results of the run of ${formatDate(run.createdAt)}`} aria-pressed={shown === run.id}>
+                    Results
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </>

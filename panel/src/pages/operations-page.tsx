@@ -11,6 +11,7 @@ import { StatusBadge } from '../components/status-badge.js'
 import { formatDate, humanize } from '../format.js'
 import { useApi, useInterval, useTitle } from '../hooks/use-api.js'
 import { Link, basePath } from '../router/router.js'
+import { DataTable, actionsColumn } from '../components/data-table.js'
 
 const statuses = ['', 'pending', 'running', 'succeeded', 'failed', 'rolled_back']
 
@@ -48,52 +49,35 @@ export function OperationsPage() {
       {!list.data && list.loading && <Loading what="operations" />}
       {list.data && list.data.items.length === 0 && <EmptyState title="No operations." />}
       {list.data && list.data.items.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Operations" tabIndex={0}>
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Started</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Tenant</th>
-                <th scope="col">Step</th>
-                <th scope="col">Progress</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((op) => (
-                <tr key={op.id}>
-                  <td class="nowrap">{formatDate(op.createdAt)}</td>
-                  <td>{humanize(op.kind)}</td>
-                  <td>{op.tenantSlug ? <Link href={`${basePath}/tenants/${encodeURIComponent(op.tenantSlug)}`}>{op.tenantSlug}</Link> : <span class="muted">—</span>}</td>
-                  <td>{humanize(op.step)}</td>
-                  <td class="progress-cell">
-                    <ProgressBar value={op.progress} label={`${humanize(op.kind)} ${op.tenantSlug ?? ''} progress`} />
-                  </td>
-                  <td>
-                    <StatusBadge status={op.status} />
-                    {op.error && <div class="field-error small">{op.error}</div>}
-                  </td>
-                  <td class="actions">
-                    {op.status === 'failed' && (
-                      <>
-                        <button type="button" class="button button-small" onClick={() => retry(op)} aria-label={`Retry ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
-                          Retry
-                        </button>
-                        <button type="button" class="button button-small button-danger-quiet" onClick={() => setRollingBack(op)} aria-label={`Roll back ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
-                          Roll back
-                        </button>
-                      </>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Operations" columns={['Started', 'Kind', 'Tenant', 'Step', 'Progress', 'State', actionsColumn]}>
+          {list.data.items.map((op) => (
+            <tr key={op.id}>
+              <td class="nowrap">{formatDate(op.createdAt)}</td>
+              <td>{humanize(op.kind)}</td>
+              <td>{op.tenantSlug ? <Link href={`${basePath}/tenants/${encodeURIComponent(op.tenantSlug)}`}>{op.tenantSlug}</Link> : <span class="muted">—</span>}</td>
+              <td>{humanize(op.step)}</td>
+              <td class="progress-cell">
+                <ProgressBar value={op.progress} label={`${humanize(op.kind)} ${op.tenantSlug ?? ''} progress`} />
+              </td>
+              <td>
+                <StatusBadge status={op.status} />
+                {op.error && <div class="field-error small">{op.error}</div>}
+              </td>
+              <td class="actions">
+                {op.status === 'failed' && (
+                  <>
+                    <button type="button" class="button button-small" onClick={() => retry(op)} aria-label={`Retry ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
+                      Retry
+                    </button>
+                    <button type="button" class="button button-small button-danger-quiet" onClick={() => setRollingBack(op)} aria-label={`Roll back ${humanize(op.kind)} ${op.tenantSlug ?? op.id}`}>
+                      Roll back
+                    </button>
+                  </>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {rollingBack && (
         <ConfirmDialog

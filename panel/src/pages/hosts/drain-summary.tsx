@@ -1,5 +1,6 @@
 import type { HostDrainResult } from '../../api/api-types.js'
 import { StatusBadge } from '../../components/status-badge.js'
+import { DataTable } from '../../components/data-table.js'
 
 /** What a drain with moves did, tenant by tenant (as `tenantctl hosts drain --move` prints it). */
 export function DrainSummary({ result, onClose }: { result: HostDrainResult; onClose(): void }) {
@@ -17,30 +18,18 @@ export function DrainSummary({ result, onClose }: { result: HostDrainResult; onC
         {result.failed > 0 && ' Draining again moves what is left.'}
       </p>
       {result.tenants.length > 0 && (
-        <div class="table-wrap" role="region" aria-label={`Drain of ${result.host.name}`} tabIndex={0}>
-          <table class="table table-compact">
-            <thead>
-              <tr>
-                <th scope="col">Tenant</th>
-                <th scope="col">Result</th>
-                <th scope="col">To</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.tenants.map((row) => (
-                <tr key={row.tenant}>
-                  <td class="mono">{row.tenant}</td>
-                  <td>
-                    <StatusBadge status={row.status} />
-                  </td>
-                  <td>{row.to ?? '—'}</td>
-                  <td class="small details">{row.error ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={`Drain of ${result.host.name}`} compact columns={['Tenant', 'Result', 'To', 'Error']}>
+          {result.tenants.map((row) => (
+            <tr key={row.tenant}>
+              <td class="mono">{row.tenant}</td>
+              <td>
+                <StatusBadge status={row.status} />
+              </td>
+              <td>{row.to ?? '—'}</td>
+              <td class="small details">{row.error ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   )

@@ -1,6 +1,7 @@
 import type { MigrationRun } from '../../api/api-types.js'
 import { StatusBadge } from '../../components/status-badge.js'
 import { formatDate } from '../../format.js'
+import { DataTable } from '../../components/data-table.js'
 
 /** One run's outcome per tenant: status, what it applied (or, dry, would apply), drift, error, time. */
 export function MigrationRunResults({ run }: { run: MigrationRun }) {
@@ -20,38 +21,23 @@ export function MigrationRunResults({ run }: { run: MigrationRun }) {
         </div>
       )}
       {run.tenants.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Results per tenant" tabIndex={0}>
-          <table class="table table-compact">
-            <thead>
-              <tr>
-                <th scope="col">Tenant</th>
-                <th scope="col">Result</th>
-                <th scope="col">{run.dryRun ? 'Would apply' : 'Applied'}</th>
-                <th scope="col">Drift</th>
-                <th scope="col" class="num">
-                  Time
-                </th>
+        <DataTable label="Results per tenant" compact columns={['Tenant', 'Result', run.dryRun ? 'Would apply' : 'Applied', 'Drift', { label: 'Time', num: true }]}>
+          {run.tenants.map((row) => {
+            const files = run.dryRun ? row.pending : row.applied
+            return (
+              <tr key={row.tenantId} data-tenant={row.slug}>
+                <td class="mono">{row.slug}</td>
+                <td>
+                  <StatusBadge status={row.status} />
+                  {row.error && <div class="field-error small details">{row.error}</div>}
+                </td>
+                <td class="mono small">{files.length ? files.join(', ') : <span class="muted">nothing</span>}</td>
+                <td class="mono small">{row.drift.length ? row.drift.join(', ') : '—'}</td>
+                <td class="num nowrap">{row.durationMs === null ? '—' : `${row.durationMs} ms`}</td>
               </tr>
-            </thead>
-            <tbody>
-              {run.tenants.map((row) => {
-                const files = run.dryRun ? row.pending : row.applied
-                return (
-                  <tr key={row.tenantId} data-tenant={row.slug}>
-                    <td class="mono">{row.slug}</td>
-                    <td>
-                      <StatusBadge status={row.status} />
-                      {row.error && <div class="field-error small details">{row.error}</div>}
-                    </td>
-                    <td class="mono small">{files.length ? files.join(', ') : <span class="muted">nothing</span>}</td>
-                    <td class="mono small">{row.drift.length ? row.drift.join(', ') : '—'}</td>
-                    <td class="num nowrap">{row.durationMs === null ? '—' : `${row.durationMs} ms`}</td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </DataTable>
       )}
     </div>
   )

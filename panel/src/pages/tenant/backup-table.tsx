@@ -1,6 +1,7 @@
 import type { Backup } from '../../api/api-types.js'
 import { StatusBadge } from '../../components/status-badge.js'
 import { formatBytes, formatDate } from '../../format.js'
+import { DataTable, actionsColumn } from '../../components/data-table.js'
 
 interface BackupTableProps {
   items: Backup[]
@@ -18,67 +19,46 @@ interface BackupTableProps {
 /** Backups, newest first: when, state, why, size, when verified, checksum, and what can be done with each. */
 export function BackupTable({ items, canManage, busy, verifying, onVerify, onRestore, onClone }: BackupTableProps) {
   return (
-    <div class="table-wrap" role="region" aria-label="Backups" tabIndex={0}>
-      <table class="table">
-        <thead>
-          <tr>
-            <th scope="col">Taken</th>
-            <th scope="col">State</th>
-            <th scope="col">Reason</th>
-            <th scope="col" class="num">
-              Size
-            </th>
-            <th scope="col">Verified</th>
-            <th scope="col">SHA-256</th>
+    <DataTable label="Backups" columns={['Taken', 'State', 'Reason', { label: 'Size', num: true }, 'Verified', 'SHA-256', canManage && actionsColumn]}>
+      {items.map((backup) => {
+        const when = formatDate(backup.createdAt)
+        const checkable = backup.state === 'verified' || backup.state === 'completed' || backup.state === 'failed'
+        const restorable = backup.state === 'verified'
+        return (
+          <tr key={backup.id} data-backup={backup.id}>
+            <td class="nowrap">{when}</td>
+            <td>
+              <StatusBadge status={backup.state} />
+              {backup.error && <div class="field-error small">{backup.error}</div>}
+            </td>
+            <td>{backup.reason}</td>
+            <td class="num nowrap">{formatBytes(backup.sizeBytes)}</td>
+            <td class="nowrap">{formatDate(backup.verifiedAt)}</td>
+            <td class="mono small" title={backup.sha256 ?? undefined}>
+              {backup.sha256 ? `${backup.sha256.slice(0, 12)}…` : '—'}
+            </td>
             {canManage && (
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
+              <td class="actions">
+                {checkable && (
+                  <button type="button" class="button button-small" disabled={busy || verifying !== undefined} onClick={() => onVerify(backup)} aria-label={`Verify the backup of ${when}`}>
+                    {verifying === backup.id ? 'Verifying…' : 'Verify'}
+                  </button>
+                )}
+                {restorable && (
+                  <>
+                    <button type="button" class="button button-small" disabled={busy} onClick={() => onClone(backup)} aria-label={`Clone the backup of ${when} as a new tenant`}>
+                      Clone
+                    </button>
+                    <button type="button" class="button button-small button-danger-quiet" disabled={busy} onClick={() => onRestore(backup)} aria-label={`Restore the backup of ${when}`}>
+                      Restore
+                    </button>
+                  </>
+                )}
+              </td>
             )}
           </tr>
-        </thead>
-        <tbody>
-          {items.map((backup) => {
-            const when = formatDate(backup.createdAt)
-            const checkable = backup.state === 'verified' || backup.state === 'completed' || backup.state === 'failed'
-            const restorable = backup.state === 'verified'
-            return (
-              <tr key={backup.id} data-backup={backup.id}>
-                <td class="nowrap">{when}</td>
-                <td>
-                  <StatusBadge status={backup.state} />
-                  {backup.error && <div class="field-error small">{backup.error}</div>}
-                </td>
-                <td>{backup.reason}</td>
-                <td class="num nowrap">{formatBytes(backup.sizeBytes)}</td>
-                <td class="nowrap">{formatDate(backup.verifiedAt)}</td>
-                <td class="mono small" title={backup.sha256 ?? undefined}>
-                  {backup.sha256 ? `${backup.sha256.slice(0, 12)}…` : '—'}
-                </td>
-                {canManage && (
-                  <td class="actions">
-                    {checkable && (
-                      <button type="button" class="button button-small" disabled={busy || verifying !== undefined} onClick={() => onVerify(backup)} aria-label={`Verify the backup of ${when}`}>
-                        {verifying === backup.id ? 'Verifying…' : 'Verify'}
-                      </button>
-                    )}
-                    {restorable && (
-                      <>
-                        <button type="button" class="button button-small" disabled={busy} onClick={() => onClone(backup)} aria-label={`Clone the backup of ${when} as a new tenant`}>
-                          Clone
-                        </button>
-                        <button type="button" class="button button-small button-danger-quiet" disabled={busy} onClick={() => onRestore(backup)} aria-label={`Restore the backup of ${when}`}>
-                          Restore
-                        </button>
-                      </>
-                    )}
-                  </td>
-                )}
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </div>
+        )
+      })}
+    </DataTable>
   )
 }

@@ -8,6 +8,7 @@ import { OperationProgress } from '../../components/operation-progress.js'
 import { StatusBadge } from '../../components/status-badge.js'
 import { formatDate } from '../../format.js'
 import { useApi } from '../../hooks/use-api.js'
+import { DataTable, actionsColumn } from '../../components/data-table.js'
 
 /**
  * The Technical Panel's "Gerenciar Módulos" (runbook 003): every module tenantd ships, whether
@@ -51,57 +52,40 @@ export function TenantModules({ tenant, canManage, onChanged }: { tenant: Tenant
       {(!catalog.data || !installed.data) && !(catalog.error ?? installed.error) && <Loading what="modules" />}
       {catalog.data && catalog.data.items.length === 0 && <EmptyState title="This tenantd ships no modules." />}
       {catalog.data && installed.data && catalog.data.items.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Modules" tabIndex={0}>
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Module</th>
-                <th scope="col">State</th>
-                <th scope="col">Version</th>
-                <th scope="col">Installed</th>
+        <DataTable label="Modules" columns={['Module', 'State', 'Version', 'Installed', canManage && actionsColumn]}>
+          {catalog.data.items.map((module) => {
+            const mine = byName.get(module.name)
+            return (
+              <tr key={module.name} data-module={module.name}>
+                <td class="cell-wide">
+                  <span class="strong">{module.name}</span>
+                  <div class="muted small">{module.description}</div>
+                </td>
+                <td class="nowrap">{mine ? <StatusBadge status="installed" /> : <span class="muted">Not installed</span>}</td>
+                <td class="mono small">{mine?.version ?? module.version}</td>
+                <td class="nowrap">{mine ? formatDate(mine.installedAt) : '—'}</td>
                 {canManage && (
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
+                  <td class="actions">
+                    {mine ? (
+                      <>
+                        <button type="button" class="button button-small" disabled={busy} onClick={() => install(module.name)} aria-label={`Repair ${module.name}`}>
+                          Repair
+                        </button>
+                        <button type="button" class="button button-small button-danger-quiet" disabled={busy} onClick={() => setUninstalling(module.name)} aria-label={`Uninstall ${module.name}`}>
+                          Uninstall
+                        </button>
+                      </>
+                    ) : (
+                      <button type="button" class="button button-small button-primary" disabled={busy} onClick={() => install(module.name)} aria-label={`Install ${module.name}`}>
+                        Install
+                      </button>
+                    )}
+                  </td>
                 )}
               </tr>
-            </thead>
-            <tbody>
-              {catalog.data.items.map((module) => {
-                const mine = byName.get(module.name)
-                return (
-                  <tr key={module.name} data-module={module.name}>
-                    <td class="cell-wide">
-                      <span class="strong">{module.name}</span>
-                      <div class="muted small">{module.description}</div>
-                    </td>
-                    <td class="nowrap">{mine ? <StatusBadge status="installed" /> : <span class="muted">Not installed</span>}</td>
-                    <td class="mono small">{mine?.version ?? module.version}</td>
-                    <td class="nowrap">{mine ? formatDate(mine.installedAt) : '—'}</td>
-                    {canManage && (
-                      <td class="actions">
-                        {mine ? (
-                          <>
-                            <button type="button" class="button button-small" disabled={busy} onClick={() => install(module.name)} aria-label={`Repair ${module.name}`}>
-                              Repair
-                            </button>
-                            <button type="button" class="button button-small button-danger-quiet" disabled={busy} onClick={() => setUninstalling(module.name)} aria-label={`Uninstall ${module.name}`}>
-                              Uninstall
-                            </button>
-                          </>
-                        ) : (
-                          <button type="button" class="button button-small button-primary" disabled={busy} onClick={() => install(module.name)} aria-label={`Install ${module.name}`}>
-                            Install
-                          </button>
-                        )}
-                      </td>
-                    )}
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </DataTable>
       )}
       {operation && (
         <div class="card-inset">

@@ -8,6 +8,7 @@ import { PageHeader } from '../../components/layout.js'
 import { StatusBadge } from '../../components/status-badge.js'
 import { formatDate, roleLabel } from '../../format.js'
 import { useApi, useTitle } from '../../hooks/use-api.js'
+import { DataTable } from '../../components/data-table.js'
 
 /**
  * The tenant's own users (GET /api/users, tenant admins only), and adding one
@@ -27,32 +28,19 @@ export function UsersPage({ tenantName }: { tenantName: string }) {
       {!users.data && users.loading && <Loading what="users" />}
       {users.data && users.data.items.length === 0 && <EmptyState title="No users yet." />}
       {users.data && users.data.items.length > 0 && (
-        <div class="table-wrap" role="region" aria-label="Users" tabIndex={0}>
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Added</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((user) => (
-                <tr key={user.id} data-user={user.email}>
-                  <td class="strong">{user.email}</td>
-                  <td>{user.name || '—'}</td>
-                  <td>{roleLabel(user.role)}</td>
-                  <td>
-                    <StatusBadge status={user.active ? 'active' : 'inactive'} />
-                  </td>
-                  <td>{formatDate(user.createdAt)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Users" columns={['Email', 'Name', 'Role', 'Status', 'Added']}>
+          {users.data.items.map((user) => (
+            <tr key={user.id} data-user={user.email}>
+              <td class="strong">{user.email}</td>
+              <td>{user.name || '—'}</td>
+              <td>{roleLabel(user.role)}</td>
+              <td>
+                <StatusBadge status={user.active ? 'active' : 'inactive'} />
+              </td>
+              <td>{formatDate(user.createdAt)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <AddUserForm
         onAdded={(user) => {
