@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../../src/embedded/embedded-cluster.js'
+import { serverBundle } from './server-bundle.js'
 import { waitFor } from './wait-for.js'
 
 export interface CrashReplica {
@@ -10,7 +11,7 @@ export interface CrashReplica {
 }
 
 /**
- * Real tenantd processes (`src/server.ts`) over a harness's catalog, as extra replicas a crash
+ * Real tenantd processes (src/server.ts, see serverBundle) over a harness's catalog, as extra replicas a crash
  * test can SIGKILL between two steps. Every one still running is SIGKILLed on teardown.
  *
  * @example
@@ -24,7 +25,7 @@ export function replicaStarter(t: { teardown(fn: () => unknown): void }, env: Re
   })
   return async (appName = `${prefix}-${replicas.length}`) => {
     const port = await freePort()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    const child = spawn(process.execPath, [serverBundle()], {
       env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
       stdio: ['ignore', 'ignore', 'pipe'],
     })

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { freePort } from '../../src/embedded/embedded-cluster.js'
+import { serverBundle } from './server-bundle.js'
 
 export interface ServerProcess {
   child: ChildProcess
@@ -36,14 +37,19 @@ export function minimalEnv(): Record<string, string> {
   return env
 }
 
+/** The command line of a tenantd process: this checkout's server bundle, or `npm start`'s own command in another checkout. */
+function serverArgs(cwd: string | undefined): string[] {
+  return cwd ? ['--import', 'tsx', 'src/server.ts'] : [serverBundle()]
+}
+
 /**
- * Starts a real tenantd process (`node --import tsx src/server.ts`) and waits until
+ * Starts a real tenantd process (src/server.ts, see serverBundle) and waits until
  * /api/health answers. Stopped with SIGTERM on teardown if still running.
  */
 export async function startServerProcess(t: TapLike, options: StartServerOptions): Promise<ServerProcess> {
   const port = options.env.PORT ? Number(options.env.PORT) : await freePort()
   const base = options.inheritEnv === false ? minimalEnv() : { ...process.env }
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, serverArgs(options.cwd), {
     env: { ...base, TENANTD_BACKUP_SCHEDULE: 'off', ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
@@ -78,9 +84,9 @@ export async function startServerProcess(t: TapLike, options: StartServerOptions
   throw new Error(`tenantd did not start within ${options.timeoutMs ?? 30_000} ms: ${stderr}${stdout.slice(-2000)}`)
 }
 
-/** Runs `node --import tsx src/server.ts` expecting it to exit on its own; resolves with its output. */
+/** Runs tenantd (src/server.ts) expecting it to exit on its own; resolves with its output. */
 export async function runServerToExit(env: Record<string, string>, timeoutMs = 20_000, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...minimalEnv(), TENANTD_BACKUP_SCHEDULE: 'off', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) })
+  const child = spawn(process.execPath, serverArgs(cwd), { env: { ...minimalEnv(), TENANTD_BACKUP_SCHEDULE: 'off', ...env } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) })
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))
