@@ -30,6 +30,8 @@ import { keyRoutes } from './http/routes/key-routes.js'
 import { credentialRoutes } from './http/routes/credential-routes.js'
 import { moveRoutes } from './http/routes/move-routes.js'
 import { panelRoutes } from './panel/panel-routes.js'
+import { brandingRoutes } from './http/routes/branding-routes.js'
+import { sizeHistoryRoutes } from './http/routes/size-history-routes.js'
 import { ErrorSchema } from './http/schemas/common-schemas.js'
 import type { Tenantd } from './tenantd.js'
 import { ValidationError } from './errors.js'
@@ -118,6 +120,8 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(keyRoutes)
   await app.register(credentialRoutes)
   await app.register(moveRoutes)
+  await app.register(brandingRoutes)
+  await app.register(sizeHistoryRoutes)
   await app.register(moduleRoutesPlugin)
   await app.register(panelRoutes)
   return app as unknown as FastifyInstance

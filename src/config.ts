@@ -61,6 +61,8 @@ export interface Config {
   domainRecheckFailures: number
   /** How often each replica looks for tenants whose plan says their credentials are due (minutes; 0: never). */
   credentialCheckMinutes: number
+  /** How often one replica samples every tenant database's size for the size history (minutes; 0: never). */
+  sizeSampleMinutes: number
   /** How long a credential rotation waits for the old login role's sessions to end before it fails (seconds). */
   credentialDrainSeconds: number
   /** The edge (Caddy): how and where the rendered Caddyfile goes. */
@@ -329,6 +331,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     domainRecheckHours: int(env, 'TENANTD_DOMAIN_RECHECK_HOURS', 24, 0, 24 * 365),
     domainRecheckFailures: int(env, 'TENANTD_DOMAIN_RECHECK_FAILURES', 3, 1, 100),
     credentialCheckMinutes: int(env, 'TENANTD_CREDENTIAL_CHECK_MINUTES', 60, 0, 24 * 60),
+    sizeSampleMinutes: int(env, 'TENANTD_SIZE_SAMPLE_MINUTES', 60, 0, 7 * 24 * 60),
     credentialDrainSeconds: int(env, 'TENANTD_CREDENTIAL_DRAIN_SECONDS', 120, 1, 24 * 3600),
     edge: edgeConfig(env, host, int(env, 'PORT', 5000, 0, 65535), path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd'), baseDomain),
     backupStorage: backupStorage(env, path.resolve(text(env, 'TENANTD_DATA_DIR') ?? '.tenantd')),

@@ -87,6 +87,9 @@ export const DomainNotFound = defineError(
   404
 )
 export const DomainNotVerified = defineError('DomainNotVerified', '%s', 422)
+/** A logo that is not one of the accepted raster images (by Content-Type and by its bytes). */
+export const UnsupportedMediaType = defineError('UnsupportedMediaType', '%s', 415)
+export const PayloadTooLarge = defineError('PayloadTooLarge', '%s', 413)
 /** A credential rotation's old login role still had sessions when its drain timeout ran out. */
 export const CredentialDrainTimeout = defineError('CredentialDrainTimeout', '%s', 409)
 

@@ -38,6 +38,8 @@ import { RestoreCleanup } from './backups/restore-cleanup.js'
 import { moveHandler } from './moves/move-operation.js'
 import { MoveCleanup } from './moves/move-cleanup.js'
 import { StrandedMoves } from './moves/stranded-moves.js'
+import { TenantBranding } from './tenancy/tenant-branding.js'
+import { TenantSizeHistory } from './tenancy/tenant-size-history.js'
 import { MoveService } from './moves/move-service.js'
 import { HostDrain } from './moves/host-drain.js'
 import { BackupScheduler } from './backups/backup-scheduler.js'
@@ -94,6 +96,10 @@ export interface Tenantd {
   backupPruner: BackupPruner
   /** JSON export of a tenant, and import of one as a new tenant (runbook 002). */
   tenantExports: TenantExportService
+  /** A tenant's logo (branding). */
+  branding: TenantBranding
+  /** Database size over time per tenant (sampled by one replica each TENANTD_SIZE_SAMPLE_MINUTES). */
+  sizeHistory: TenantSizeHistory
   /** Rotation of tenants' database credentials: on request and on the plans' schedule. */
   credentialRotation: CredentialRotationService
   /** Master key rotation: secrets per key id, re-sealing under the active one. */
@@ -277,6 +283,9 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
     credentialRotation.start()
     // Closed before the operation runner: no new scheduled rotation while operations drain.
     closers.push(() => credentialRotation.close())
+    const sizeHistory = new TenantSizeHistory({ catalog: catalog.db, hosts, log: log.child({ component: 'size-history' }), sampleMinutes: config.sizeSampleMinutes })
+    sizeHistory.start()
+    closers.push(() => sizeHistory.close())
 
     return {
       config,
@@ -310,6 +319,8 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       backupPruner,
       tenantExports,
       credentialRotation,
+      branding: new TenantBranding(catalog.db),
+      sizeHistory,
       keys,
       embedded,
       dataDirLock,

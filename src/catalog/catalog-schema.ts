@@ -24,6 +24,8 @@ export interface CatalogDatabase {
   backup_restores: BackupRestoreTable
   backup_slots: BackupSlotTable
   tenant_moves: TenantMoveTable
+  tenant_logos: TenantLogoTable
+  tenant_size_samples: TenantSizeSampleTable
 }
 
 export interface TenantModuleTable {
@@ -341,3 +343,19 @@ export interface TenantMoveTable {
   dropped_at: NullableTimestamp
 }
 export type TenantMoveRow = Selectable<TenantMoveTable>
+
+/** A tenant's logo: bytes checked by their signature on upload (control-migrations/0013). */
+export interface TenantLogoTable {
+  tenant_id: string
+  content_type: 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif'
+  bytes: Buffer
+  sha256: string
+  updated_at: Timestamp
+}
+
+/** A tenant database's size at one time (control-migrations/0013). */
+export interface TenantSizeSampleTable {
+  tenant_id: string
+  sampled_at: Timestamp
+  bytes: ColumnType<string, number | string, number | string>
+}

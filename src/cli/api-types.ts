@@ -28,6 +28,7 @@ export interface Tenant {
 /** A tenant as `GET /api/admin/tenants` lists it. */
 export interface TenantListItem extends Tenant {
   modules: string[]
+  sizeBytes: number | null
   lastBackup: { id: string; state: string; at: string; sizeBytes: number | null } | null
 }
 

@@ -6,6 +6,7 @@ import type { TenantRow, TenantStatus } from '../catalog/catalog-schema.js'
 import { TenantNotFound } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { isUuid } from '../uuid.js'
+import { latestSizeBytes } from './tenant-size-history.js'
 import { TenantKeyIndex, type DomainEntry, type DomainKey, type TenantKeys } from './tenant-key-index.js'
 
 /** A tenant as the catalog knows it, with what serving its traffic needs. */
@@ -44,7 +45,7 @@ export interface TenantListQuery {
   search?: string
   plan?: string
   hostId?: string
-  sort?: 'created' | 'name' | 'slug' | 'status' | 'plan' | 'host' | 'lastBackup'
+  sort?: 'created' | 'name' | 'slug' | 'status' | 'plan' | 'host' | 'lastBackup' | 'size'
   order?: 'asc' | 'desc'
   limit?: number
   offset?: number
@@ -411,7 +412,7 @@ export class TenantDirectory {
       ])
   }
 
-  async list(query: TenantListQuery): Promise<{ items: TenantRecord[]; total: number }> {
+  async list(query: TenantListQuery): Promise<{ items: Array<TenantRecord & { size_bytes: string | null }>; total: number }> {
     let q = this.#select().where('t.purged_at', 'is', null)
     if (query.status) q = q.where('t.status', '=', query.status)
     if (query.plan) q = q.where('t.plan_id', '=', query.plan)
@@ -423,7 +424,7 @@ export class TenantDirectory {
       )
     }
     const sort = query.sort ?? 'created'
-    const order = query.order ?? (sort === 'created' || sort === 'lastBackup' ? 'desc' : 'asc')
+    const order = query.order ?? (sort === 'created' || sort === 'lastBackup' || sort === 'size' ? 'desc' : 'asc')
     const column = {
       created: sql`t.created_at`,
       name: sql`lower(t.name)`,
@@ -432,9 +433,11 @@ export class TenantDirectory {
       plan: sql`t.plan_id`,
       host: sql`(select h.name from db_hosts h where h.id = t.host_id)`,
       lastBackup: lastBackupAt,
+      size: latestSizeBytes,
     }[sort]
     const [items, count] = await Promise.all([
       q
+        .select(latestSizeBytes.as('size_bytes'))
         .orderBy(sql`${column} ${sql.raw(order)} nulls last`)
         .orderBy('t.id')
         .limit(query.limit ?? 50)

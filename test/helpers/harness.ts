@@ -74,6 +74,8 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     TENANTD_CADDY: 'off',
     // No scheduled backups unless a test asks: a catch-up at start would race the test's own operations.
     TENANTD_BACKUP_SCHEDULE: 'off',
+    // No size sampling on a timer: a test that needs samples takes them (tenantd.sizeHistory.sampleDue).
+    TENANTD_SIZE_SAMPLE_MINUTES: '0',
     TENANTD_CADDYFILE: path.join(edgeDir, 'Caddyfile'),
     // Backups (a hard delete's final one too) go to this harness's own directory, never the checkout.
     TENANTD_BACKUP_STORAGE: backupDir,

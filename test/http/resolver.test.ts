@@ -34,7 +34,7 @@ function expectTenant(t: Test, res: LightMyRequestResponse, slug: string, what: 
 t.test('GET /api/tenants/current resolves by Host, X-Tenant-ID and token', async (t) => {
   const byHost = await current({ host: 'alpha-web.localhost' })
   expectTenant(t, byHost, 'alpha', 'Host alpha-web.localhost')
-  t.same(byHost.json(), { id: alpha.id, slug: 'alpha', subdomain: 'alpha-web', name: 'Alpha Corp', plan: 'free', status: 'active' }, 'public fields only')
+  t.same(byHost.json(), { id: alpha.id, slug: 'alpha', subdomain: 'alpha-web', name: 'Alpha Corp', plan: 'free', status: 'active', logoUrl: null }, 'public fields only')
   t.notOk(/password|sealed|role_name/.test(byHost.body), 'no credentials in the reply')
   expectTenant(t, await current({ host: 'alpha-web.localhost:5000' }), 'alpha', 'Host with a port')
   expectTenant(t, await current({ host: 'ALPHA-WEB.LocalHost' }), 'alpha', 'Host in another case')

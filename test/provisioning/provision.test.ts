@@ -150,7 +150,7 @@ t.test('list sorted by any column, with modules and the last backup of each tena
   t.equal(listed[0].slug, 'alpha', 'the tenant backed up last comes first')
   t.match(listed[0].lastBackup, { id: String, state: /^(completed|verified)$/, at: String })
   t.ok(listed.slice(1).every((x: { lastBackup: unknown }) => x.lastBackup === null), 'the others have none')
-  const refused = await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=size' })
+  const refused = await h.asAdmin({ method: 'GET', url: '/api/admin/tenants?sort=color' })
   t.equal(refused.statusCode, 400, 'an unknown sort is refused')
   t.match(refused.json().message, /sort/)
 })

@@ -20,6 +20,7 @@ import { plansGroup } from './plan-commands.js'
 import { keysGroup } from './key-commands.js'
 import { rotateCredentials } from './credential-commands.js'
 import { move } from './move-commands.js'
+import { branding } from './branding-commands.js'
 
 /**
  * Every tenantctl command, in the order `--help` lists them. A new command group
@@ -32,6 +33,7 @@ export const commands: CommandEntry[] = [
   stats,
   ...tenantLifecycle,
   update,
+  branding,
   rotateCredentials,
   move,
   opsGroup,

@@ -11,8 +11,8 @@ export const list: Command = {
     search: { type: 'string', valueName: 'text', description: 'match slug, name or contact email' },
     limit: { type: 'string', valueName: 'n', description: 'at most n tenants' },
     offset: { type: 'string', valueName: 'n', description: 'skip the first n tenants' },
-    sort: { type: 'string', valueName: 'field', description: 'created (default), name, slug, status, plan, host or lastBackup' },
-    order: { type: 'string', valueName: 'asc|desc', description: 'default: newest first for created and lastBackup, A to Z otherwise' },
+    sort: { type: 'string', valueName: 'field', description: 'created (default), name, slug, status, plan, host, lastBackup or size' },
+    order: { type: 'string', valueName: 'asc|desc', description: 'default: newest (largest) first for created, lastBackup and size, A to Z otherwise' },
   },
   async run({ api, out }, input) {
     const { body } = await api.request<Page<TenantListItem>>('GET', '/api/admin/tenants', {

@@ -1,6 +1,6 @@
 import type { Tenant, TenantListItem } from '../api-types.js'
 import type { Output } from '../output.js'
-import { formatTime, type Column } from '../table-format.js'
+import { formatBytes, formatTime, type Column } from '../table-format.js'
 
 /**
  * The admin API path of a tenant, by id or slug.
@@ -20,6 +20,7 @@ export const tenantColumns: Column<TenantListItem>[] = [
   { header: 'PLAN', value: (t) => t.plan },
   { header: 'HOST', value: (t) => t.hostName ?? t.hostId },
   { header: 'MODULES', value: (t) => (t.modules ?? []).join(', ') || '-' },
+  { header: 'SIZE', value: (t) => (t.sizeBytes === null || t.sizeBytes === undefined ? '-' : formatBytes(t.sizeBytes)) },
   { header: 'LAST BACKUP', value: (t) => (t.lastBackup ? `${formatTime(t.lastBackup.at).slice(0, 16)} ${t.lastBackup.state}` : 'never') },
   { header: 'CREATED', value: (t) => formatTime(t.createdAt).slice(0, 10) },
 ]

@@ -50,13 +50,26 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['tenant'],
         summary: 'The tenant this request resolves to: Host subdomain, X-Tenant-ID, or token (runbook 000)',
-        response: { 200: Type.Object({ id: Type.String(), slug: Type.String(), subdomain: Type.String(), name: Type.String(), plan: Type.String(), status: Type.String() }), ...errorResponses, 503: ErrorSchema },
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            slug: Type.String(),
+            subdomain: Type.String(),
+            name: Type.String(),
+            plan: Type.String(),
+            status: Type.String(),
+            logoUrl: Type.Union([Type.String(), Type.Null()], { description: 'the logo on this address (changes with the image), or null' }),
+          }),
+          ...errorResponses,
+          503: ErrorSchema,
+        },
       },
     },
     async (request) => {
       const tenant = tenantOf(request)
       const { id, slug, subdomain, name, plan, status } = tenants.toApi(tenant)
-      return { id, slug, subdomain, name, plan, status }
+      const logo = await app.tenantd.branding.logoInfo(tenant.id)
+      return { id, slug, subdomain, name, plan, status, logoUrl: logo ? `/api/tenants/current/logo?v=${logo.sha256.slice(0, 12)}` : null }
     }
   )
 }

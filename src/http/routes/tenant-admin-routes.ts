@@ -94,7 +94,7 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
             .execute()
         : []
       const last = new Map(backups.map((b) => [b.tenant_id, { id: b.id, state: b.state, at: new Date(b.created_at).toISOString(), sizeBytes: b.size_bytes === null ? null : Number(b.size_bytes) }]))
-      return { items: items.map((t) => ({ ...tenants.toApi(t), modules: t.modules, lastBackup: last.get(t.id) ?? null })), total, limit, offset }
+      return { items: items.map((t) => ({ ...tenants.toApi(t), modules: t.modules, sizeBytes: t.size_bytes === null ? null : Number(t.size_bytes), lastBackup: last.get(t.id) ?? null })), total, limit, offset }
     }
   )
 

@@ -67,7 +67,7 @@ export type ProvisionTenantBodyType = Static<typeof ProvisionTenantBody>
 
 export const WaitQuery = Type.Object({ wait: Type.Optional(Type.Boolean({ description: 'Answer when the operation has finished' })) })
 
-export const TenantSortSchema = StringEnum(['created', 'name', 'slug', 'status', 'plan', 'host', 'lastBackup'] as const)
+export const TenantSortSchema = StringEnum(['created', 'name', 'slug', 'status', 'plan', 'host', 'lastBackup', 'size'] as const)
 
 export const ListTenantsQuery = Type.Object(
   {
@@ -75,7 +75,7 @@ export const ListTenantsQuery = Type.Object(
     search: Type.Optional(Type.String({ maxLength: 200 })),
     plan: Type.Optional(Type.String({ maxLength: 50 })),
     sort: Type.Optional({ ...TenantSortSchema, description: 'order by this field (default created)' }),
-    order: Type.Optional({ ...StringEnum(['asc', 'desc'] as const), description: 'default desc for created and lastBackup, asc otherwise' }),
+    order: Type.Optional({ ...StringEnum(['asc', 'desc'] as const), description: 'default desc for created, lastBackup and size, asc otherwise' }),
     ...Pagination,
   },
   { additionalProperties: false }
@@ -85,6 +85,7 @@ export const ListTenantsQuery = Type.Object(
 export const TenantListItemSchema = Type.Object({
   ...TenantSchema.properties,
   modules: Type.Array(Type.String(), { description: 'installed modules' }),
+  sizeBytes: Nullable(Type.Integer({ description: 'database size at the newest sample (TENANTD_SIZE_SAMPLE_MINUTES); null before the first' })),
   lastBackup: Nullable(
     Type.Object({
       id: Type.String({ format: 'uuid' }),
