@@ -1,10 +1,14 @@
+import type { ComponentChildren } from 'preact'
 import { useEffect } from 'preact/hooks'
-import type { CurrentTenant, SessionUser } from './api/api-types.js'
+import { tenantPath } from './api/api-client.js'
+import type { Branding, CurrentTenant, SessionUser } from './api/api-types.js'
 import { session } from './api/session.js'
 import { Loading } from './components/feedback.js'
 import { Layout, type NavItem } from './components/layout.js'
 import { useSession } from './hooks/use-session.js'
 import { useSite } from './hooks/use-site.js'
+import { useApi } from './hooks/use-api.js'
+import { useBrandingVersion, useGuardedImage } from './hooks/use-branding.js'
 import { AuditPage } from './pages/audit-page.js'
 import { EdgePage } from './pages/edge-page.js'
 import { HostsPage } from './pages/hosts-page.js'
@@ -57,9 +61,16 @@ export function App() {
   }
   if (tenant) {
     return (
-      <Layout user={state.user} path={path} onSignOut={signOut} brand={tenant.name} nav={workspaceNav(state.user)}>
+      <TenantSiteLayout user={state.user} path={path} onSignOut={signOut} known={tenant}>
         {workspacePageFor(path, state.user, tenant)}
-      </Layout>
+      </TenantSiteLayout>
+    )
+  }
+  if (state.user.role !== 'super_admin' && state.user.tenantId) {
+    return (
+      <TenantAdminLayout user={state.user} tenantId={state.user.tenantId} path={path} onSignOut={signOut}>
+        {pageFor(path, state.user)}
+      </TenantAdminLayout>
     )
   }
   return (
@@ -67,6 +78,35 @@ export function App() {
       {pageFor(path, state.user)}
     </Layout>
   )
+}
+
+interface FrameProps {
+  user: SessionUser
+  path: string
+  onSignOut(): void
+  children: ComponentChildren
+}
+
+/** On a tenant's address: the header carries the tenant's name and logo (public), fetched again after a branding change. */
+function TenantSiteLayout({ known, ...frame }: FrameProps & { known: CurrentTenant }) {
+  const version = useBrandingVersion()
+  const current = useApi<CurrentTenant>('/api/tenants/current')
+  useEffect(() => {
+    if (version > 0) current.reload()
+  }, [version])
+  const tenant = current.data ?? known
+  return <Layout {...frame} brand={tenant.name} logoUrl={tenant.logoUrl ?? undefined} nav={workspaceNav(frame.user)} />
+}
+
+/** A tenant admin operator on the control host: the header carries their tenant's name and logo. */
+function TenantAdminLayout({ tenantId, ...frame }: FrameProps & { tenantId: string }) {
+  const version = useBrandingVersion()
+  const branding = useApi<Branding>(tenantPath(tenantId, '/branding'))
+  useEffect(() => {
+    if (version > 0) branding.reload()
+  }, [version])
+  const logoUrl = useGuardedImage(branding.data?.logo ? tenantPath(tenantId, '/logo') : null, version)
+  return <Layout {...frame} brand={branding.data?.name ?? 'tenantd'} logoUrl={logoUrl} />
 }
 
 const workspacePath = `${basePath}/workspace`

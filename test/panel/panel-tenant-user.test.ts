@@ -20,6 +20,8 @@ const globex = { name: 'Globex', slug: 'globex', adminEmail: 'owner@globex.test'
 const acmeBase = `http://acme.localhost:${port}`
 const globexBase = `http://globex.localhost:${port}`
 const member = { email: 'member@acme.test', name: 'Mo Member', password: 'member-pass-1' }
+/** A real 1×1 PNG. */
+const pngLogo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
 
 const [{ newPage }] = await Promise.all([launchBrowser(t), h.provision(acme), h.provision(globex)])
 
@@ -76,6 +78,17 @@ t.test("a tenant's admin signs in on the tenant's address: workspace, export, us
   t.match(download.suggestedFilename(), /acme.*\.json$/, `downloaded as ${download.suggestedFilename()}`)
   const exportDoc = JSON.parse(await readFile(await download.path(), 'utf8')) as { tenant?: { slug?: string } }
   t.equal(exportDoc.tenant?.slug, 'acme', "the export is acme's")
+
+  // Branding: the tenant's admin uploads its logo (a coat of arms); the header shows it at once.
+  const branding = page.getByRole('region', { name: 'Branding' })
+  await branding.getByText('No logo').waitFor()
+  await branding.getByLabel('Upload a logo').setInputFiles({ name: 'brasao.png', mimeType: 'image/png', buffer: pngLogo })
+  await branding.getByRole('status').getByText('Logo uploaded: brasao.png.').waitFor()
+  await branding.getByRole('img', { name: 'Logo of Acme Corp' }).waitFor()
+  const headerLogo = page.getByRole('banner').locator('img.brand-logo')
+  await headerLogo.waitFor()
+  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 1, 'the header shows the uploaded image')
+  t.match(await headerLogo.getAttribute('src'), /^\/api\/tenants\/current\/logo\?v=/, "served from the tenant's own address")
 
   // Users: the admin is listed; add a member; a duplicate shows tenantd's message.
   await page.getByRole('link', { name: 'Users' }).click()

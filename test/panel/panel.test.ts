@@ -20,6 +20,8 @@ const base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
 const { newPage } = await launchBrowser(t)
 const admin = h.superAdmin
 const tenant = { name: 'Acme Corp', slug: 'acme', adminEmail: 'owner@acme.test', adminPassword: 'acme-admin-pass' }
+/** A real 1×1 PNG. */
+const pngLogo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
 
 /** Signs in on the sign-in page the browser is on (as the super-admin by default), and waits to leave it. */
 async function signIn(page: Page, who: { email: string; password: string } = admin): Promise<void> {
@@ -221,6 +223,38 @@ t.test('a session the server no longer honours returns to sign-in, then to the p
   )
 })
 
+t.test('an operator sees database sizes and their history, and brands a tenant (logo, name)', async (t) => {
+  const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+  t.equal((await h.asAdmin({ method: 'POST', url: '/api/admin/size-samples' })).statusCode, 200)
+  // A sample from two days ago, so the history has two days to draw.
+  await h.cluster.query(`insert into tenant_size_samples (tenant_id, sampled_at, bytes) select id, now() - interval '2 days', 4000000 from tenants where slug = $1`, [tenant.slug], catalogDb)
+  const { page, errors } = await newPage({ viewport: { width: 1280, height: 800 } })
+  await page.goto(`${base}/panel/tenants?sort=size`)
+  await signIn(page)
+  const row = page.getByRole('region', { name: 'Tenants' }).getByRole('row').filter({ hasText: tenant.slug })
+  await row.getByText(/\d+(\.\d+)? MB/).waitFor()
+
+  await page.goto(`${base}/panel/tenants/${tenant.slug}`)
+  const database = page.getByRole('region', { name: 'Database' })
+  await database.getByRole('img', { name: /Database size over the last 30 days/ }).waitFor()
+  t.match(await database.locator('figcaption').textContent(), /Database size, largest of each day: .* now, up .* since/, 'the chart says what it shows')
+
+  const branding = page.getByRole('region', { name: 'Branding' })
+  await branding.getByLabel('Upload a logo').setInputFiles({ name: 'logo.svg', mimeType: 'image/svg+xml', buffer: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>') })
+  await branding.getByRole('alert').getByText(/SVG logos are not accepted/).waitFor()
+  await branding.getByLabel('Upload a logo').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: pngLogo })
+  await branding.getByRole('img', { name: `Logo of ${tenant.name}` }).waitFor()
+  t.equal(await branding.getByRole('alert').count(), 0, 'the earlier refusal is gone')
+  await branding.getByLabel('Display name').fill('Acme Prefeitura')
+  await branding.getByRole('button', { name: 'Save name' }).click()
+  await page.getByRole('heading', { name: 'Acme Prefeitura', level: 1 }).waitFor()
+  const audit = page.getByRole('region', { name: /Audit/ }).first()
+  await audit.getByText('tenant.logo.set').first().waitFor()
+  t.same(errors.filter((e) => !/status of 415/.test(e)), [], 'no console errors besides the refused SVG')
+  // Back to the name the later tests use.
+  t.equal((await h.asAdmin({ method: 'PATCH', url: `/api/admin/tenants/${tenant.slug}`, payload: { name: tenant.name } })).statusCode, 200)
+})
+
 t.test('a tenant_admin operator sees only its own tenant, also when typing another URL', async (t) => {
   await h.provision({ name: 'Other Co', slug: 'other' })
   const operator = { email: 'ops@acme.test', password: 'acme-operator-pass' }
@@ -235,6 +269,10 @@ t.test('a tenant_admin operator sees only its own tenant, also when typing anoth
   t.same(await nav.allTextContents(), ['My tenant'], 'no fleet pages in the navigation')
   await page.getByRole('region', { name: 'Backups' }).first().getByRole('table').waitFor()
   t.equal(await page.getByRole('button', { name: /Suspend|Delete|Back up now|Install/ }).count(), 0, 'no super-admin actions')
+  const headerLogo = page.getByRole('banner').locator('img.brand-logo')
+  await headerLogo.waitFor()
+  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 1, "the header shows its tenant's logo")
+  t.match(await page.getByRole('banner').textContent(), new RegExp(tenant.name), "and its tenant's name")
 
   await page.goto(`${base}/panel/tenants/other`)
   await page.getByRole('alert').getByText('You are not an administrator of this tenant.').waitFor()

@@ -4,6 +4,8 @@ import { session, type Session } from './session.js'
 export interface RequestOptions {
   query?: Record<string, QueryValue>
   body?: unknown
+  /** A file sent as the body with its own type (see upload). */
+  file?: Blob
 }
 
 /**
@@ -31,6 +33,22 @@ export class ApiClient {
     const disposition = response.headers.get('content-disposition') ?? ''
     const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName
     return { blob: await response.blob(), filename }
+  }
+
+  /** A PUT of a file as it is (e.g. a logo): the browser's type for it is the Content-Type. */
+  upload<T>(path: string, file: Blob): Promise<T> {
+    return this.request<T>('PUT', path, { file })
+  }
+
+  /** A GET of an image the API guards (e.g. a tenant's logo), as a blob: URL for an <img>; the caller revokes it. */
+  async imageUrl(path: string): Promise<string> {
+    const response = await this.#send('GET', path, {})
+    if (!response.ok) return parse<never>(response)
+    return URL.createObjectURL(await response.blob())
+  }
+
+  patch<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, { body })
   }
 
   get<T>(path: string, query?: RequestOptions['query']): Promise<T> {

@@ -49,6 +49,23 @@ export interface CurrentTenant {
   name: string
   plan: string
   status: string
+  /** The logo on this address (public), or null. */
+  logoUrl: string | null
+}
+
+/** GET /api/admin/tenants/:id/branding, GET /api/tenants/current/branding */
+export interface Branding {
+  name: string
+  logo: { contentType: string; sizeBytes: number; sha256: string; updatedAt: string } | null
+}
+
+/** GET /api/admin/tenants/:id/size-history */
+export interface SizeHistory {
+  tenantId: string
+  days: number
+  resolution: 'hour' | 'day'
+  sampleMinutes: number
+  items: Array<{ at: string; bytes: number }>
 }
 
 /** GET /api/admin/modules */

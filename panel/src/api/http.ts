@@ -5,6 +5,8 @@ export type QueryValue = string | number | boolean | undefined
 export interface SendOptions {
   query?: Record<string, QueryValue>
   body?: unknown
+  /** A file sent as it is (a logo), with its own Content-Type, instead of a JSON body. */
+  file?: Blob
   token?: string
 }
 
@@ -19,8 +21,11 @@ export async function send(method: string, path: string, options: SendOptions = 
   }
   const headers: Record<string, string> = { accept: 'application/json' }
   if (options.token) headers.authorization = `Bearer ${options.token}`
-  let body: string | undefined
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined
+  if (options.file) {
+    headers['content-type'] = options.file.type || 'application/octet-stream'
+    body = options.file
+  } else if (options.body !== undefined) {
     headers['content-type'] = 'application/json'
     body = JSON.stringify(options.body)
   }

@@ -28,8 +28,10 @@ interface LayoutProps {
   path: string
   onSignOut(): void
   children: ComponentChildren
-  /** What the header is named after: "tenantd" on the control host, the tenant's name on its own address. */
+  /** What the header is named after: "tenantd" on the control host, the tenant's name for its own admins and users. */
   brand?: string
+  /** The tenant's logo (an URL an <img> can load) in place of tenantd's mark. */
+  logoUrl?: string
   /** The navigation; by default the operator's (from the role). */
   nav?: NavItem[]
 }
@@ -39,7 +41,7 @@ interface LayoutProps {
  * sign out) and the main landmark, which takes focus after each navigation so screen
  * readers start at the new page.
  */
-export function Layout({ user, path, onSignOut, children, brand = 'tenantd', nav }: LayoutProps) {
+export function Layout({ user, path, onSignOut, children, brand = 'tenantd', logoUrl, nav }: LayoutProps) {
   const main = useRef<HTMLElement>(null)
   const first = useRef(true)
   useEffect(() => {
@@ -58,7 +60,7 @@ export function Layout({ user, path, onSignOut, children, brand = 'tenantd', nav
       <header class="topbar">
         <div class="topbar-inner">
           <Link href={basePath} class="brand">
-            <span class="brand-mark" aria-hidden="true" />
+            {logoUrl ? <img class="brand-logo" src={logoUrl} alt="" /> : <span class="brand-mark" aria-hidden="true" />}
             {brand}
           </Link>
           <nav aria-label="Main" class="nav">

@@ -33,7 +33,7 @@ export function LoginPage({ expired, tenant }: { expired: boolean; tenant?: Curr
     <div class="login">
       <main id="main" class="login-card">
         <p class="brand brand-large">
-          <span class="brand-mark" aria-hidden="true" />
+          {tenant?.logoUrl ? <img class="brand-logo brand-logo-large" src={tenant.logoUrl} alt="" /> : <span class="brand-mark" aria-hidden="true" />}
           {tenant ? tenant.name : 'tenantd'}
         </p>
         <h1>{tenant ? `Sign in to ${tenant.name}` : 'Sign in'}</h1>

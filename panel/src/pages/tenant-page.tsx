@@ -15,6 +15,8 @@ import { TenantCredentials } from './tenant/tenant-credentials.js'
 import { TenantDomains } from './tenant/tenant-domains.js'
 import { TenantModules } from './tenant/tenant-modules.js'
 import { TenantMoves } from './tenant/tenant-moves.js'
+import { SizeHistoryChart } from './tenant/size-history-chart.js'
+import { BrandingCard } from '../components/branding-card.js'
 
 interface TenantStats {
   sizeBytes: number
@@ -101,6 +103,7 @@ export function TenantPage({ id, canManage }: { id: string; canManage: boolean }
         </section>
         <DatabaseFigures tenant={t} version={version} />
       </div>
+      <BrandingCard paths={{ branding: tenantPath(t.slug, '/branding'), logo: tenantPath(t.slug, '/logo'), ...(canManage ? { rename: tenantPath(t.slug) } : {}) }} onChanged={changed} />
       <TenantModules tenant={t} canManage={canManage} onChanged={changed} />
       <TenantBackups tenant={t} canManage={canManage} onChanged={changed} />
       <TenantMoves tenant={t} canManage={canManage} onChanged={changed} />
@@ -142,6 +145,7 @@ function DatabaseFigures({ tenant, version }: { tenant: Tenant; version: number 
               <span class="figure-label">tables</span>
             </div>
           </div>
+          <SizeHistoryChart key={version} slug={tenant.slug} />
           {tables.length > 0 && (
             <table class="table table-compact">
               <caption class="visually-hidden">Rows per table</caption>

@@ -6,17 +6,17 @@ import { PageHeader } from '../components/layout.js'
 import { Pagination } from '../components/pagination.js'
 import { SortHeader, type Sort } from '../components/sort-header.js'
 import { StatusBadge } from '../components/status-badge.js'
-import { formatDate } from '../format.js'
+import { formatBytes, formatDate } from '../format.js'
 import { useApi, useTitle } from '../hooks/use-api.js'
 import { useDebounced } from '../hooks/use-debounced.js'
 import { Link, basePath, navigate, useLocation } from '../router/router.js'
 
-type Column = 'name' | 'status' | 'plan' | 'host' | 'lastBackup' | 'created'
+type Column = 'name' | 'status' | 'plan' | 'host' | 'size' | 'lastBackup' | 'created'
 
 const pageSize = 20
-const columns: Column[] = ['name', 'status', 'plan', 'host', 'lastBackup', 'created']
+const columns: Column[] = ['name', 'status', 'plan', 'host', 'size', 'lastBackup', 'created']
 /** Newest first where the column is a time, A to Z otherwise (the list route's defaults too). */
-const defaultDir = (column: Column) => (column === 'created' || column === 'lastBackup' ? 'desc' : 'asc')
+const defaultDir = (column: Column) => (column === 'created' || column === 'lastBackup' || column === 'size' ? 'desc' : 'asc')
 
 /**
  * Every tenant: search (name, slug, subdomain, contact email), sortable columns and pages, all
@@ -96,6 +96,9 @@ export function TenantsPage() {
                     Host
                   </SortHeader>
                   <th scope="col">Modules</th>
+                  <SortHeader column="size" sort={sort} onSort={onSort}>
+                    Size
+                  </SortHeader>
                   <SortHeader column="lastBackup" sort={sort} onSort={onSort}>
                     Last backup
                   </SortHeader>
@@ -119,6 +122,7 @@ export function TenantsPage() {
                     <td>{tenant.plan}</td>
                     <td class="nowrap">{tenant.hostName ?? '—'}</td>
                     <td class="small">{tenant.modules.length ? tenant.modules.join(', ') : <span class="muted">none</span>}</td>
+                    <td class="nowrap num">{tenant.sizeBytes === null ? <span class="muted">—</span> : formatBytes(tenant.sizeBytes)}</td>
                     <td class="nowrap">
                       {tenant.lastBackup ? (
                         <>

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import type { CurrentTenant, SessionUser } from '../../api/api-types.js'
+import { BrandingCard } from '../../components/branding-card.js'
 import { ErrorBanner } from '../../components/error-banner.js'
 import { Loading } from '../../components/feedback.js'
 import { PageHeader } from '../../components/layout.js'
@@ -12,7 +13,8 @@ import { TenantExportButton } from '../tenant/tenant-export-button.js'
  * A tenant user's start page on the tenant's own address: the tenant's public details
  * (GET /api/tenants/current, with the session's token: the address and the token must name
  * the same tenant), who is signed in, and for the tenant's admins "Export data"
- * (GET /api/tenants/export, which accepts an admin user for their own tenant).
+ * (GET /api/tenants/export, which accepts an admin user for their own tenant) and the
+ * tenant's branding (name and logo, /api/tenants/current).
  * `known` is what the panel learned before sign-in, shown until the fresh answer arrives.
  */
 export function WorkspacePage({ user, known }: { user: SessionUser; known: CurrentTenant }) {
@@ -66,6 +68,7 @@ export function WorkspacePage({ user, known }: { user: SessionUser; known: Curre
           </dl>
         </section>
       </div>
+      {admin && <BrandingCard paths={{ branding: '/api/tenants/current/branding', logo: '/api/tenants/current/logo', rename: '/api/tenants/current' }} onChanged={current.reload} />}
       {admin && (
         <section class="card" aria-labelledby="export-title">
           <div class="card-header">
