@@ -40,6 +40,9 @@ t.test('tenantctl backup run | list | show | verify, and restore', async (t) => 
   t.equal(restore.code, 0, showRun(restore))
   t.match(restore.stdout + restore.stderr, /restored from backup/)
   t.same(await fingerprint(h, tenant.database), before)
+  const restores = await cli.run(['backup', 'restores', 'umbrella'])
+  t.equal(restores.code, 0, showRun(restores))
+  t.match(restores.stdout, new RegExp(`KEPT UNTIL.*\\n.*${backup.id}.*${tenant.database}_pre_restore_\\d+.*tenantctl restore umbrella --undo`, 's'), 'the kept database and how to undo')
 
   await truncate(path.join(backupDir, backup.storageKey), 1000)
   const damaged = await cli.run(['backup', 'verify', 'umbrella', backup.id])

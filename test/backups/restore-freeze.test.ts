@@ -137,6 +137,11 @@ t.test('a freeze whose time has passed is ignored', async (t) => {
 t.test('undo swaps the previous database back while it is kept; the cleanup drops it after the keep time; undo is then refused', async (t) => {
   t.same(await h.tenantd.restoreCleanup.runOnce(), [], 'a fresh restore\'s database is kept')
   const [kept] = await databasesLike(h, `${tenant.database}_pre_restore_%`)
+  const listed = await h.asAdmin({ method: 'GET', url: `/api/admin/tenants/${slug}/restores` })
+  t.equal(listed.statusCode, 200, listed.body)
+  t.match(listed.json(), { keepHours: h.config.restoreKeepHours, items: [{ previousDatabase: kept, previousDroppedAt: null, undoable: true }] })
+  const restore = listed.json().items[0]
+  t.equal(new Date(restore.keptUntil).getTime() - new Date(restore.restoredAt).getTime(), h.config.restoreKeepHours * 3_600_000, 'kept until the keep time after the restore')
 
   const undo = await h.asAdmin({ method: 'POST', url: `/api/admin/tenants/${slug}/restore/undo?wait=true` })
   t.equal(undo.statusCode, 200, undo.body)
@@ -167,6 +172,7 @@ t.test('undo swaps the previous database back while it is kept; the cleanup drop
   t.equal((audit.rows[0]!.details as { database: string }).database, displaced)
   t.equal((await suppliers()).statusCode, 200, 'the tenant is served from its database meanwhile')
 
+  t.match((await h.asAdmin({ method: 'GET', url: `/api/admin/tenants/${slug}/restores` })).json().items[0], { previousDroppedAt: String, undoable: false }, 'the list says it can no longer be undone')
   const refused = await h.asAdmin({ method: 'POST', url: `/api/admin/tenants/${slug}/restore/undo` })
   t.equal(refused.statusCode, 409, refused.body)
   t.equal(refused.json().error, 'RestoreNotUndoable')

@@ -132,6 +132,35 @@ export const listBackups: Command = {
   },
 }
 
+interface RestoreItem {
+  backupId: string
+  previousDatabase: string
+  restoredAt: string
+  keptUntil: string
+  previousDroppedAt: string | null
+  undoable: boolean
+}
+
+/** `tenantctl backup restores <tenant>`: its restores, and whether the last can still be undone. */
+export const listRestores: Command = {
+  name: 'restores',
+  summary: 'List the restores of a tenant, and until when the last one can be undone',
+  args: ['<tenant>'],
+  async run({ api, out }, input) {
+    const tenant = input.arg(0)
+    const { body } = await api.request<{ items: RestoreItem[]; keepHours: number }>('GET', tenantPath(tenant, '/restores'))
+    if (out.json) return out.printJson(body)
+    if (body.items.length === 0) return out.line(`${tenant} was never restored.`)
+    out.table(body.items, [
+      { header: 'RESTORED', value: (r) => formatTime(r.restoredAt) },
+      { header: 'BACKUP', value: (r) => r.backupId },
+      { header: 'KEPT DATABASE', value: (r) => r.previousDatabase },
+      { header: 'KEPT UNTIL', value: (r) => (r.previousDroppedAt ? `dropped ${formatTime(r.previousDroppedAt)}` : formatTime(r.keptUntil)) },
+      { header: 'UNDO', value: (r) => (r.undoable ? `tenantctl restore ${tenant} --undo` : '-') },
+    ])
+  },
+}
+
 /** `tenantctl backup show <tenant> <backupId>`: everything recorded, row counts included. */
 export const showBackup: Command = {
   name: 'show',
@@ -232,7 +261,7 @@ export const pruneBackups: Command = {
 
 export const backupGroup: CommandGroup = {
   name: 'backup',
-  summary: 'Backups of tenant databases: run, list, show, verify, prune, schedule',
-  commands: [runBackup, listBackups, showBackup, verifyBackup, pruneBackups, showSchedule],
+  summary: 'Backups of tenant databases: run, list, show, verify, restores, prune, schedule',
+  commands: [runBackup, listBackups, showBackup, verifyBackup, listRestores, pruneBackups, showSchedule],
   defaultCommand: 'list',
 }

@@ -2,7 +2,7 @@ import { Type } from 'typebox'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { OperationFailed } from '../../errors.js'
 import { assertCanAdministerTenant, requireOperator, requireSuperAdmin } from '../guards.js'
-import { BackupParams, BackupSchema, ListBackupsQuery, RestoreBody, RestoreRecordSchema, type RestoreBodyType } from '../schemas/backup-schemas.js'
+import { BackupParams, BackupSchema, ListBackupsQuery, RestoreBody, RestoreListItemSchema, RestoreRecordSchema, type RestoreBodyType } from '../schemas/backup-schemas.js'
 import { ErrorSchema, errorResponses, IdParams } from '../schemas/common-schemas.js'
 import { OperationSchema, TenantSchema, WaitQuery } from '../schemas/tenant-schemas.js'
 
@@ -155,6 +155,39 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       }
       run.catch((error) => request.log.error({ err: error }, 'restore operation crashed'))
       return reply.status(202).send({ operationId: operation.id, backupId: backup.id })
+    }
+  )
+
+  app.get(
+    '/api/admin/tenants/:id/restores',
+    {
+      preHandler: requireOperator,
+      schema: {
+        tags: ['backups'],
+        summary: "A tenant's restores, newest first: which backup, the database kept for undo and until when, and whether the last one can still be undone",
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(RestoreListItemSchema), keepHours: Type.Integer() }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const tenant = await app.tenantd.tenants.get((request.params as { id: string }).id)
+      assertCanAdministerTenant(request, tenant.id)
+      const keepHours = app.tenantd.config.restoreKeepHours
+      const rows = await backups.restores(tenant.id)
+      return {
+        keepHours,
+        items: rows.map((row, index) => ({
+          id: row.id,
+          backupId: row.backup_id,
+          operationId: row.operation_id,
+          database: row.database_name,
+          previousDatabase: row.previous_database,
+          restoredAt: new Date(row.restored_at).toISOString(),
+          keptUntil: new Date(new Date(row.restored_at).getTime() + keepHours * 3_600_000).toISOString(),
+          previousDroppedAt: row.previous_dropped_at ? new Date(row.previous_dropped_at).toISOString() : null,
+          undoable: index === 0 && row.previous_dropped_at === null,
+        })),
+      }
     }
   )
 

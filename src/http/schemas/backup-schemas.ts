@@ -74,3 +74,15 @@ export const RestoreRecordSchema = Type.Object({
   restoredAt: Type.String({ format: 'date-time' }),
 })
 export type RestoreRecord = Static<typeof RestoreRecordSchema>
+
+export const RestoreListItemSchema = Type.Object({
+  id: Type.String(),
+  backupId: Type.String(),
+  operationId: Type.Union([Type.String(), Type.Null()]),
+  database: Type.String({ description: 'The database swapped in' }),
+  previousDatabase: Type.String({ description: 'The database used before, kept for undo until keptUntil' }),
+  restoredAt: Type.String({ format: 'date-time' }),
+  keptUntil: Type.String({ format: 'date-time', description: 'When the kept database is dropped (TENANTD_RESTORE_KEEP_HOURS after the restore)' }),
+  previousDroppedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  undoable: Type.Boolean({ description: 'The last restore, its kept database still there: POST .../restore/undo swaps it back' }),
+})
