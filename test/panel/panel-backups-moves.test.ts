@@ -6,6 +6,7 @@ import t from 'tap'
 import { launchBrowser, seriousAxeViolations } from '../helpers/browser.js'
 import { startTestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
+import { waitFor } from '../helpers/wait-for.js'
 import { installModule, tenantClient } from '../modules/module-test-helpers.js'
 
 // The panel's tenant operations against a real tenantd, two real PostgreSQL clusters and a real
@@ -119,6 +120,22 @@ t.test("a tenant's backups, restore, clone, move, rollback, credentials and doma
   t.equal(back.statusCode, 200, 'the deleted supplier is back after the restore')
   t.equal(back.json().name, 'Fornecedor antes do backup')
   await backups.getByRole('button', { name: 'Undo last restore' }).waitFor()
+  await backups.getByText(/Last restore .*: the database it replaced is kept until .*, so it can be undone until then\./).waitFor()
+  // Undo swaps the database from before the restore back in (the supplier is gone again); undoing the undo brings the restore back.
+  for (const expected of [404, 200]) {
+    await backups.getByRole('button', { name: 'Undo last restore' }).click()
+    const dialog = page.getByRole('dialog', { name: `Undo the last restore of ${tenant.name}?` })
+    await dialog.getByLabel(/Type .* to confirm/).fill(tenant.slug)
+    await dialog.getByRole('button', { name: 'Undo restore' }).click()
+    await dialog.waitFor({ state: 'detached' })
+    const status = await waitFor(`the supplier to answer ${expected}`, async () => {
+      const answer = (await client.request('GET', `/api/price-basket/suppliers/${supplierId}`)).statusCode
+      return answer === expected ? answer : undefined
+    })
+    t.equal(status, expected, expected === 404 ? 'undone: the database from before the restore' : 'undone again: the restored database')
+    await backups.getByText(/The last restore was undone/).waitFor({ timeout: 60_000 })
+    await backups.getByRole('button', { name: 'Undo last restore' }).waitFor()
+  }
 
   // Clone the backup as a new tenant, and open it.
   await backups.getByRole('button', { name: /^Clone the backup of/ }).first().click()
@@ -208,14 +225,31 @@ t.test("a tenant's backups, restore, clone, move, rollback, credentials and doma
   await page.getByRole('heading', { name: 'Acme Corp (copy)', level: 1 }).getByText('Active').waitFor()
   await page.getByRole('region', { name: 'Audit trail' }).first().getByText('tenant.clone', { exact: true }).waitFor()
 
-  // Drain db2 without moving anything: it takes no new tenants, keeps what it has.
+  // Drain db2 moving its tenant (the clone, moved there first) off, followed live, then the result per tenant.
+  const moved = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/acme-staging/move?wait=true', payload: { targetHostId: db2.id } })
+  t.equal(moved.statusCode, 200, moved.statusCode === 200 ? 'the clone is on db2' : moved.body)
   await page.getByRole('link', { name: 'Hosts' }).click()
   await page.getByRole('heading', { name: 'Database hosts', level: 1 }).waitFor()
   await page.getByRole('button', { name: 'Drain db2' }).click()
   const drain = page.getByRole('dialog', { name: 'Drain db2?' })
   t.notOk(await drain.getByLabel(/Move its tenants off/).isChecked(), 'moving tenants off is opt-in')
-  await drain.getByRole('button', { name: 'Drain', exact: true }).click()
-  await page.getByText('db2 is draining').waitFor()
+  await drain.getByLabel(/Move its tenants off/).check()
+  // What the dialog shows while the drain runs, recorded as it changes (the drain may be quick).
+  await page.evaluate(() => {
+    const seen: string[] = []
+    ;(window as unknown as { __drain: string[] }).__drain = seen
+    new MutationObserver(() => {
+      const text = document.querySelector('dialog .card-inset')?.textContent ?? ''
+      if (text && seen[seen.length - 1] !== text) seen.push(text)
+    }).observe(document.body, { subtree: true, childList: true, characterData: true })
+  })
+  const drainSteps = () => page.evaluate(() => (window as unknown as { __drain: string[] }).__drain)
+  await drain.getByRole('button', { name: 'Drain and move tenants' }).click()
+  const summary = page.getByRole('region', { name: 'Drain of db2' })
+  await summary.getByText(/1 moved, 0 failed, 0 skipped; 0 tenants left on it/).waitFor({ timeout: 90_000 })
+  const shown = await drainSteps()
+  t.ok(shown.some((line) => /0 of 1 tenants moved off db2 so far/.test(line)), `the dialog showed the drain's progress while it ran: ${shown.slice(0, 3).join(' | ')}`)
+  await summary.locator('tr').filter({ hasText: 'acme-staging' }).getByText(/moved/i).first().waitFor()
   await page.locator('tr[data-host="db2"]').getByText('Draining').waitFor()
 
   t.same(errors, [], 'no console errors or uncaught exceptions')

@@ -9,6 +9,8 @@ import type { MoveSchema } from '../../../src/http/schemas/move-schemas.js'
 import type { RestoreRecordSchema } from '../../../src/http/schemas/backup-schemas.js'
 import type { Backup, Tenant, TenantDomain } from '../../../src/cli/api-types.js'
 import type { TenantUserSchema } from '../../../src/http/schemas/auth-schemas.js'
+/** GET /api/admin/operators (items) */
+export type { Operator } from '../../../src/auth/operator-service.js'
 
 export type {
   AuditEntry,
@@ -57,6 +59,22 @@ export interface CurrentTenant {
 export interface Branding {
   name: string
   logo: { contentType: string; sizeBytes: number; sha256: string; updatedAt: string } | null
+}
+
+/** GET /api/admin/tenants/:id/restores */
+export interface RestoreList {
+  keepHours: number
+  items: Array<{
+    id: string
+    backupId: string
+    operationId: string | null
+    database: string
+    previousDatabase: string
+    restoredAt: string
+    keptUntil: string
+    previousDroppedAt: string | null
+    undoable: boolean
+  }>
 }
 
 /** GET /api/admin/tenants/:id/size-history */

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api, tenantPath } from '../../api/api-client.js'
-import type { Backup, BackupCheck, CloneStarted, Operation, OperationStarted, Page, Tenant } from '../../api/api-types.js'
+import type { Backup, BackupCheck, CloneStarted, Operation, OperationStarted, Page, RestoreList, Tenant } from '../../api/api-types.js'
 import { ErrorBanner } from '../../components/error-banner.js'
 import { EmptyState, Loading, Notice } from '../../components/feedback.js'
 import { OperationProgress } from '../../components/operation-progress.js'
@@ -23,8 +23,8 @@ type Dialog = { kind: 'restore' | 'clone'; backup: Backup } | { kind: 'undo' }
  */
 export function TenantBackups({ tenant, canManage, onChanged }: { tenant: Tenant; canManage: boolean; onChanged(): void }) {
   const list = useApi<Page<Backup>>(tenantPath(tenant.slug, '/backups'), { limit: 30 })
-  // Undo is offered once the tenant has a restore to undo; the API answers 409 when its kept database is gone.
-  const restores = useApi<Page<Operation>>(canManage ? '/api/admin/operations' : null, { tenantId: tenant.id, kind: 'restore', status: 'succeeded', limit: 1 })
+  // Undo is offered while the last restore's kept database is still there (GET .../restores says so).
+  const restores = useApi<RestoreList>(canManage ? tenantPath(tenant.slug, '/restores') : null)
   const [running, setRunning] = useState<Running | undefined>(undefined)
   const [outcome, setOutcome] = useState<Operation | undefined>(undefined)
   const [dialog, setDialog] = useState<Dialog | undefined>(undefined)
@@ -71,7 +71,8 @@ export function TenantBackups({ tenant, canManage, onChanged }: { tenant: Tenant
   }
 
   const items = list.data?.items ?? []
-  const canUndo = canManage && (restores.data?.items.length ?? 0) > 0
+  const lastRestore = restores.data?.items[0]
+  const canUndo = canManage && lastRestore?.undoable === true
   return (
     <section class="card" aria-labelledby="backups-title">
       <div class="card-header">
@@ -90,6 +91,20 @@ export function TenantBackups({ tenant, canManage, onChanged }: { tenant: Tenant
           )}
         </div>
       </div>
+      {lastRestore && (
+        <p class="muted small">
+          Last restore {formatDate(lastRestore.restoredAt)}:{' '}
+          {lastRestore.undoable ? (
+            <>
+              the database it replaced is kept until {formatDate(lastRestore.keptUntil)}, so it can be undone until then.
+            </>
+          ) : lastRestore.previousDroppedAt ? (
+            <>the database it replaced was dropped {formatDate(lastRestore.previousDroppedAt)}; it can no longer be undone.</>
+          ) : (
+            <>it can no longer be undone.</>
+          )}
+        </p>
+      )}
       <ErrorBanner error={error} />
       <ErrorBanner error={list.error} onRetry={list.reload} />
       {check && <CheckResult check={check} />}
