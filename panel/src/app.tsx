@@ -16,6 +16,7 @@ import { LoginPage } from './pages/login-page.js'
 import { MigrationsPage } from './pages/migrations-page.js'
 import { NotFoundPage } from './pages/not-found-page.js'
 import { OperationsPage } from './pages/operations-page.js'
+import { OperatorsPage } from './pages/operators-page.js'
 import { ProvisionPage } from './pages/provision-page.js'
 import { TenantPage } from './pages/tenant-page.js'
 import { TenantsPage } from './pages/tenants-page.js'
@@ -113,7 +114,7 @@ const workspacePath = `${basePath}/workspace`
 const usersPath = `${basePath}/users`
 
 /** The pages of the control panel: on a tenant's address they are "not available here". */
-const operatorPaths = ['tenants', 'hosts', 'operations', 'migrations', 'edge', 'audit'].map((name) => `${basePath}/${name}`)
+const operatorPaths = ['tenants', 'hosts', 'operators', 'operations', 'migrations', 'edge', 'audit'].map((name) => `${basePath}/${name}`)
 
 /** A tenant user's navigation: the workspace, and its users for the tenant's admins (GET /api/users needs one). */
 function workspaceNav(user: SessionUser): NavItem[] {
@@ -142,6 +143,7 @@ function pageFor(path: string, user: SessionUser) {
   if (tenant) return <TenantPage key={tenant.id} id={tenant.id!} canManage={superAdmin} />
   if (path === `${basePath}/operations`) return <OperationsPage />
   if (path === `${basePath}/hosts`) return <HostsPage />
+  if (path === `${basePath}/operators`) return superAdmin ? <OperatorsPage /> : <NotFoundPage />
   if (path === `${basePath}/migrations`) return <MigrationsPage />
   if (path === `${basePath}/edge`) return <EdgePage />
   if (path === `${basePath}/audit`) return <AuditPage />

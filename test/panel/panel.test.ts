@@ -94,7 +94,7 @@ t.test('an operator signs in, provisions a tenant, installs a module, backs up, 
   await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor()
   t.equal(await page.title(), 'Tenants · tenantd')
   await page.getByText('No tenants yet.').waitFor()
-  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 6, 'Tenants, Hosts, Operations, Migrations, Edge, Audit')
+  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 7, 'Tenants, Hosts, Operators, Operations, Migrations, Edge, Audit')
 
   // Provision through the form: inline validation first, then live progress until active.
   await page.getByRole('link', { name: 'New tenant' }).click()
@@ -283,6 +283,85 @@ t.test('a tenant_admin operator sees only its own tenant, also when typing anoth
   t.same(errors.filter((e) => !/status of 403/.test(e)), [], 'no console errors besides the refused request')
 })
 
+t.test('runbook 004 in the panel: an operator adds an operator, revokes its sessions, removes it', async (t) => {
+  const second = { email: 'second@tenantd.test', name: 'Second Operator', password: 'second-password-1' }
+  const { page, errors } = await newPage({ viewport: { width: 1280, height: 800 } })
+  await page.goto(`${base}/panel/operators`)
+  await signIn(page)
+  await page.waitForURL(`${base}/panel/operators`)
+  await page.getByRole('heading', { name: 'Operators', level: 1 }).waitFor()
+  t.equal(await page.title(), 'Operators · tenantd')
+  t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).getAttribute('aria-current'), 'page')
+  const table = page.getByRole('region', { name: 'Operators', exact: true })
+  const rowOf = (email: string) => table.getByRole('row').filter({ hasText: email })
+  await rowOf(admin.email).getByText('you', { exact: true }).waitFor()
+  t.equal(await rowOf(admin.email).getByRole('button').count(), 0, 'no Revoke or Remove on the signed-in operator itself')
+  t.equal(await rowOf('ops@acme.test').getByRole('link', { name: tenant.slug }).getAttribute('href'), `/panel/tenants/${tenant.slug}`, "a tenant admin's tenant links to it")
+
+  // Inline validation first; a tenant admin needs a tenant, a super-admin none.
+  const form = page.getByRole('form', { name: 'Add an operator' })
+  const email = form.getByRole('textbox', { name: 'Email' })
+  await form.getByRole('button', { name: 'Add operator' }).click()
+  await form.getByText('Enter an email address like ops@example.com.').waitFor()
+  t.equal(await email.evaluate((el) => el === document.activeElement), true, 'the first invalid field takes focus')
+  await form.getByText('At least 8 characters.', { exact: true }).waitFor()
+  await form.getByLabel('Role').selectOption('tenant_admin')
+  await form.getByText('A tenant admin administers one tenant: give its slug.').waitFor()
+  await form.getByLabel('Role').selectOption('super_admin')
+  await form.getByRole('textbox', { name: 'Tenant' }).waitFor({ state: 'detached' })
+
+  // Add a super-admin through the form.
+  await email.fill(second.email)
+  await form.getByRole('textbox', { name: 'Name', exact: true }).fill(second.name)
+  await form.getByLabel('Password').fill(second.password)
+  t.equal(await form.locator('[aria-invalid="true"]').count(), 0, 'no field is invalid any more')
+  await form.getByRole('button', { name: 'Add operator' }).click()
+  await form.getByRole('status').getByText(`${second.email} can now sign in as super admin.`).waitFor()
+  await rowOf(second.email).getByText(second.name).waitFor()
+  t.match(await rowOf(second.email).textContent(), /Super admin.*All tenants.*never/, 'role, tenant and no sign-in yet')
+  t.equal(await form.getByLabel('Password').inputValue(), '', 'the password is cleared')
+
+  // The new operator signs in elsewhere; the runbook: revoke all its sessions.
+  const { refreshToken } = await h.login(second.email, second.password)
+  await rowOf(second.email).getByRole('button', { name: `Revoke sessions of ${second.email}` }).click()
+  const revoke = page.getByRole('dialog', { name: `Revoke every session of ${second.email}?` })
+  await revoke.getByText(/Every refresh token of .* is revoked/).waitFor()
+  await revoke.getByText(/Access tokens already issued expire on their own within minutes/).waitFor()
+  await revoke.getByRole('button', { name: 'Revoke sessions' }).click()
+  await revoke.waitFor({ state: 'detached' })
+  await page.getByRole('status').getByText(`1 session(s) of ${second.email} revoked; access tokens already issued expire within minutes.`).waitFor()
+  const refused = await fetch(`${base}/api/auth/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refreshToken }) })
+  t.equal(refused.status, 401, 'its refresh token is refused')
+
+  // Remove it.
+  await rowOf(second.email).getByRole('button', { name: `Remove ${second.email}` }).click()
+  const remove = page.getByRole('dialog', { name: `Remove ${second.email}?` })
+  await remove.getByText(/This cannot be undone/).waitFor()
+  await remove.getByRole('button', { name: 'Remove operator' }).click()
+  await remove.waitFor({ state: 'detached' })
+  await page.getByRole('status').getByText(`${second.email} is removed; its sessions have ended.`).waitFor()
+  await rowOf(second.email).waitFor({ state: 'detached' })
+  await rowOf(admin.email).waitFor()
+
+  // An email already in use: tenantd's 409 message, the password cleared.
+  await email.fill(admin.email)
+  await form.getByLabel('Password').fill('another-password-1')
+  await form.getByRole('button', { name: 'Add operator' }).click()
+  await form.getByRole('alert').getByText(`an operator with email ${admin.email} already exists`).waitFor()
+  t.equal(await form.getByLabel('Password').inputValue(), '', 'the password is cleared after a refusal too')
+
+  for (const action of ['operator.create', 'operator.revoke_sessions', 'operator.remove']) {
+    const res = await h.asAdmin({ method: 'GET', url: `/api/audit-logs?action=${action}` })
+    const items = (res.json() as { items: Array<{ action: string; target: string | null; actorEmail: string | null }> }).items
+    t.ok(
+      items.some((e) => e.action === action && e.target === second.email && e.actorEmail === admin.email),
+      `${action} of ${second.email} by ${admin.email} is in the audit log`
+    )
+  }
+  // Chromium logs the refused duplicate (409) as a failed resource; nothing else may appear.
+  t.same(errors.filter((e) => !/status of 409/.test(e)), [], 'no console errors besides the refused request')
+})
+
 t.test('axe finds no serious or critical violations on the main pages', async (t) => {
   // bypassCSP lets the test inject axe; the panel itself never needs it.
   const { page, errors } = await newPage({ bypassCSP: true, viewport: { width: 1280, height: 800 } })
@@ -303,6 +382,7 @@ t.test('axe finds no serious or critical violations on the main pages', async (t
     ["a tenant's page", `/panel/tenants/${tenant.slug}`, tenant.name],
     ['operations page', '/panel/operations', 'Operations'],
     ['hosts page', '/panel/hosts', 'Database hosts'],
+    ['operators page', '/panel/operators', 'Operators'],
     ['edge page', '/panel/edge', 'Edge'],
     ['audit page', '/panel/audit', 'Audit log'],
   ]
@@ -324,6 +404,7 @@ t.test('screenshots for the README', { skip: process.env.TENANTD_PANEL_SCREENSHO
     ['new-tenant', '/panel/tenants/new', 'New tenant'],
     ['operations', '/panel/operations', 'Operations'],
     ['hosts', '/panel/hosts', 'Database hosts'],
+    ['operators', '/panel/operators', 'Operators'],
   ]
   const sizes = [
     ['laptop', { width: 1280, height: 800 }],

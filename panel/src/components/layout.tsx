@@ -16,6 +16,7 @@ function navItems(user: SessionUser): NavItem[] {
   return [
     { href: `${basePath}/tenants`, label: 'Tenants' },
     { href: `${basePath}/hosts`, label: 'Hosts' },
+    { href: `${basePath}/operators`, label: 'Operators' },
     { href: `${basePath}/operations`, label: 'Operations' },
     { href: `${basePath}/migrations`, label: 'Migrations' },
     { href: `${basePath}/edge`, label: 'Edge' },
