@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
 import { launchBrowser, seriousAxeViolations } from '../helpers/browser.js'
 import { startHarness } from '../helpers/harness.js'
+import { emblemPng } from '../helpers/png.js'
 
 // The web panel on a tenant's own address (issue 10, item 2): Chromium resolves
 // <sub>.localhost to the loopback by itself, so http://acme.localhost:<port>/panel reaches the
@@ -20,8 +21,8 @@ const globex = { name: 'Globex', slug: 'globex', adminEmail: 'owner@globex.test'
 const acmeBase = `http://acme.localhost:${port}`
 const globexBase = `http://globex.localhost:${port}`
 const member = { email: 'member@acme.test', name: 'Mo Member', password: 'member-pass-1' }
-/** A real 1×1 PNG. */
-const pngLogo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
+/** A real 96×96 PNG emblem. */
+const pngLogo = emblemPng(96)
 
 const [{ newPage }] = await Promise.all([launchBrowser(t), h.provision(acme), h.provision(globex)])
 
@@ -87,7 +88,7 @@ t.test("a tenant's admin signs in on the tenant's address: workspace, export, us
   await branding.getByRole('img', { name: 'Logo of Acme Corp' }).waitFor()
   const headerLogo = page.getByRole('banner').locator('img.brand-logo')
   await headerLogo.waitFor()
-  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 1, 'the header shows the uploaded image')
+  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 96, 'the header shows the uploaded image')
   t.match(await headerLogo.getAttribute('src'), /^\/api\/tenants\/current\/logo\?v=/, "served from the tenant's own address")
 
   // Users: the admin is listed; add a member; a duplicate shows tenantd's message.

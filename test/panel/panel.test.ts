@@ -6,6 +6,7 @@ import t from 'tap'
 import { panelContentSecurityPolicy } from '../../src/panel/panel-routes.js'
 import { launchBrowser, seriousAxeViolations, type WatchedPage } from '../helpers/browser.js'
 import { startHarness } from '../helpers/harness.js'
+import { emblemPng } from '../helpers/png.js'
 
 // The web panel against a real tenantd, a real PostgreSQL and a real Chromium: what it serves
 // (CSP, hashed immutable assets), what an operator does with it (sign in, provision, install a
@@ -14,14 +15,15 @@ import { startHarness } from '../helpers/harness.js'
 
 t.setTimeout(180_000)
 
-const h = await startHarness(t)
+// Sizes are sampled on the production schedule here, so the tenant page says so (and the screenshots show it).
+const h = await startHarness(t, { env: { TENANTD_SIZE_SAMPLE_MINUTES: '60' } })
 await h.app.listen({ host: '127.0.0.1', port: 0 })
 const base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`
 const { newPage } = await launchBrowser(t)
 const admin = h.superAdmin
 const tenant = { name: 'Acme Corp', slug: 'acme', adminEmail: 'owner@acme.test', adminPassword: 'acme-admin-pass' }
-/** A real 1×1 PNG. */
-const pngLogo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64')
+/** A real 96×96 PNG emblem. */
+const pngLogo = emblemPng(96)
 
 /** Signs in on the sign-in page the browser is on (as the super-admin by default), and waits to leave it. */
 async function signIn(page: Page, who: { email: string; password: string } = admin): Promise<void> {
@@ -271,7 +273,7 @@ t.test('a tenant_admin operator sees only its own tenant, also when typing anoth
   t.equal(await page.getByRole('button', { name: /Suspend|Delete|Back up now|Install/ }).count(), 0, 'no super-admin actions')
   const headerLogo = page.getByRole('banner').locator('img.brand-logo')
   await headerLogo.waitFor()
-  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 1, "the header shows its tenant's logo")
+  t.equal(await headerLogo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), 96, "the header shows its tenant's logo")
   t.match(await page.getByRole('banner').textContent(), new RegExp(tenant.name), "and its tenant's name")
 
   await page.goto(`${base}/panel/tenants/other`)
