@@ -41,7 +41,7 @@ export class TenantSizeHistory {
 
   constructor(private readonly deps: SizeHistoryDeps) {}
 
-  /** Samples a few seconds after start (a fresh fleet shows sizes at once), then every interval. */
+  /** Samples a few seconds after start (a fresh fleet shows sizes at once), then each tenant every interval. */
   start(): void {
     if (this.deps.sampleMinutes <= 0 || this.#timer) return
     const tick = () => {
@@ -51,7 +51,9 @@ export class TenantSizeHistory {
         .finally(() => (this.#sampling = undefined))
     }
     this.#first = setTimeout(tick, 5_000).unref()
-    this.#timer = setInterval(tick, this.deps.sampleMinutes * 60_000).unref()
+    // Checked at least every 5 minutes: a round samples only tenants due (none within the
+    // interval), so a new tenant gets its first sample soon and the others keep the interval.
+    this.#timer = setInterval(tick, Math.min(this.deps.sampleMinutes, 5) * 60_000).unref()
   }
 
   async close(): Promise<void> {
