@@ -48,6 +48,17 @@ export interface Operation {
   finishedAt: string | null
 }
 
+/** GET /api/admin/hosts/usage (items) */
+export interface HostUsage {
+  id: string
+  name: string
+  ok: boolean
+  error?: string
+  connections: { used: number; max: number } | null
+  tenantDatabases: number
+  tenantBytes: number | null
+}
+
 export interface DatabaseHost {
   id: string
   name: string

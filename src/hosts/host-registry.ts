@@ -17,6 +17,18 @@ export interface RegisterHostInput {
 }
 
 /** A db host as the API shows it: never the password. */
+/** GET /api/admin/hosts/usage: a host's connections and the size of its tenants' databases. */
+export interface HostUsage {
+  id: string
+  name: string
+  ok: boolean
+  error?: string
+  /** Client connections now, and how many the host allows (max_connections less the superuser reserve). */
+  connections: { used: number; max: number } | null
+  tenantDatabases: number
+  tenantBytes: number | null
+}
+
 export interface DatabaseHost {
   id: string
   name: string
@@ -269,6 +281,36 @@ export class HostRegistry {
     const pools = [...this.#adminPools.values()]
     this.#adminPools.clear()
     await Promise.all(pools.map((pool) => pool.end().catch(() => {})))
+  }
+
+  /**
+   * What each live host carries right now: client connections against max_connections (less
+   * the superuser reserve), and the total size of its tenants' databases; a host that does not
+   * answer says why instead.
+   */
+  async usage(): Promise<HostUsage[]> {
+    const rows = await this.catalog.selectFrom('db_hosts').selectAll().where('status', '<>', 'removed').orderBy('name').execute()
+    const databases = await this.catalog.selectFrom('tenants').select(['host_id', 'database_name']).where('purged_at', 'is', null).execute()
+    return Promise.all(
+      rows.map(async (row): Promise<HostUsage> => {
+        const names = databases.filter((d) => d.host_id === row.id).map((d) => d.database_name)
+        try {
+          const result = await this.withAdminClient(row, (c) =>
+            c.query<{ used: number; max: number; reserved: number; bytes: string }>(
+              `select (select count(*)::int from pg_stat_activity where backend_type = 'client backend') as used,
+                      current_setting('max_connections')::int as max,
+                      current_setting('superuser_reserved_connections')::int as reserved,
+                      (select coalesce(sum(pg_database_size(datname)), 0)::text from pg_database where datname = any($1)) as bytes`,
+              [names]
+            )
+          )
+          const r = result.rows[0]!
+          return { id: row.id, name: row.name, ok: true, connections: { used: r.used, max: r.max - r.reserved }, tenantDatabases: names.length, tenantBytes: Number(r.bytes) }
+        } catch (error) {
+          return { id: row.id, name: row.name, ok: false, error: (error as Error).message, connections: null, tenantDatabases: names.length, tenantBytes: null }
+        }
+      })
+    )
   }
 
   /** Whether each host answers; used by /api/ready. */

@@ -1,3 +1,4 @@
+import pg from 'pg'
 import t from 'tap'
 import { startTestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
@@ -38,9 +39,26 @@ t.test('hostId places a tenant on that host; a draining host takes no new tenant
   t.equal(elsewhere.hostName, 'test-host', 'placement skips the draining host')
 })
 
+t.test("hosts usage: each host's client connections against what it allows, and its tenants' data", async (t) => {
+  const held = new pg.Client({ connectionString: second.url('postgres', admin.user, admin.password) })
+  await held.connect()
+  t.teardown(() => held.end())
+  const usage = await h.asAdmin({ method: 'GET', url: '/api/admin/hosts/usage' })
+  t.equal(usage.statusCode, 200, usage.body)
+  const db2 = usage.json().items.find((u: { name: string }) => u.name === 'db2')
+  const max = Number((await second.query<{ max: string }>("select current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int as max")).rows[0]!.max)
+  const onTwo = Number((await second.query<{ bytes: string }>("select pg_database_size('tenant_on_two') as bytes")).rows[0]!.bytes)
+  t.match(db2, { ok: true, tenantDatabases: 1, connections: { max } })
+  t.ok(db2.connections.used >= 2, `the connection this test holds and tenantd's own are counted (${db2.connections.used})`)
+  t.ok(Math.abs(db2.tenantBytes - onTwo) < 1_000_000, `its one tenant database's size (${db2.tenantBytes} ≈ ${onTwo})`)
+  t.match(usage.json().items.find((u: { name: string }) => u.name === 'test-host'), { ok: true, tenantDatabases: 1 })
+})
+
 t.test('a host that goes down: /api/ready says which, its tenants answer 503, others keep working', async (t) => {
   t.equal((await h.app.inject({ method: 'GET', url: '/api/ready' })).statusCode, 200)
   await second.stop()
+  const usage = (await h.asAdmin({ method: 'GET', url: '/api/admin/hosts/usage' })).json().items.find((u: { name: string }) => u.name === 'db2')
+  t.match(usage, { ok: false, error: String, connections: null, tenantBytes: null, tenantDatabases: 1 }, 'usage says the host does not answer')
   const ready = await h.app.inject({ method: 'GET', url: '/api/ready' })
   t.equal(ready.statusCode, 503)
   t.match(ready.json(), { error: 'NotReady', message: /db host db2/ })

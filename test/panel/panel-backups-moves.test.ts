@@ -80,6 +80,7 @@ t.test("a tenant's backups, restore, clone, move, rollback, credentials and doma
   await form.getByRole('button', { name: 'Register host' }).click()
   await page.getByText('db2 is registered').waitFor()
   await page.locator('tr[data-host="db2"]').getByText('Active').waitFor()
+  await page.locator('tr[data-host="db2"]').getByRole('meter', { name: 'db2 connections' }).waitFor()
   t.notOk((await page.content()).includes(db2Admin.password), 'the admin password is not echoed anywhere on the page')
 
   await page.goto(`${base}/panel/tenants/${tenant.slug}`)

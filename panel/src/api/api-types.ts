@@ -18,6 +18,7 @@ export type {
   DatabaseHost,
   EdgeStatus,
   HostDrainResult,
+  HostUsage,
   Operation,
   Page,
   Plan,

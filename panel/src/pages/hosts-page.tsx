@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks'
 import { api } from '../api/api-client.js'
-import type { DatabaseHost, HostDrainResult, Readiness } from '../api/api-types.js'
+import type { DatabaseHost, HostDrainResult, HostUsage, Readiness } from '../api/api-types.js'
 import { ConfirmDialog } from '../components/confirm-dialog.js'
 import { ErrorBanner } from '../components/error-banner.js'
 import { EmptyState, Loading, Notice } from '../components/feedback.js'
 import { PageHeader } from '../components/layout.js'
 import { CapacityBar } from '../components/progress-bar.js'
 import { StatusBadge } from '../components/status-badge.js'
+import { formatBytes } from '../format.js'
 import { useApi, useTitle } from '../hooks/use-api.js'
 import { DrainSummary } from './hosts/drain-summary.js'
 import { HostDrainDialog } from './hosts/host-drain-dialog.js'
@@ -16,8 +17,8 @@ import { DataTable, actionsColumn } from '../components/data-table.js'
 type Dialog = { kind: 'drain' | 'remove'; host: DatabaseHost }
 
 /**
- * The db hosts: address, status (draining), tenants against capacity, and whether tenantd
- * reaches them now; register one, drain one (optionally moving its tenants off), remove an
+ * The db hosts: address, status (draining), tenants against capacity, connections against
+ * what the server allows and the size of its tenant data, and whether tenantd reaches them now; register one, drain one (optionally moving its tenants off), remove an
  * empty one.
  */
 export function HostsPage() {
@@ -26,6 +27,8 @@ export function HostsPage() {
   // GET /api/ready answers 503 with the same body when something is down; either way it names each host.
   const ready = useApi<Readiness>('/api/ready')
   const reach = new Map((ready.data?.hosts ?? []).map((h) => [h.id, h]))
+  const usage = useApi<{ items: HostUsage[] }>('/api/admin/hosts/usage')
+  const used = new Map((usage.data?.items ?? []).map((u) => [u.id, u]))
   const [registering, setRegistering] = useState(false)
   const [dialog, setDialog] = useState<Dialog | undefined>(undefined)
   const [drained, setDrained] = useState<HostDrainResult | undefined>(undefined)
@@ -33,6 +36,7 @@ export function HostsPage() {
   const reload = () => {
     hosts.reload()
     ready.reload()
+    usage.reload()
   }
 
   return (
@@ -61,9 +65,10 @@ export function HostsPage() {
       {!hosts.data && hosts.loading && <Loading what="hosts" />}
       {hosts.data && hosts.data.items.length === 0 && <EmptyState title="No database hosts registered." />}
       {hosts.data && hosts.data.items.length > 0 && (
-        <DataTable label="Database hosts" columns={['Host', 'Address', 'Status', 'Reachable', 'Tenants / capacity', actionsColumn]}>
+        <DataTable label="Database hosts" columns={['Host', 'Address', 'Status', 'Reachable', 'Tenants / capacity', 'Connections', actionsColumn]}>
           {hosts.data.items.map((host) => {
             const state = reach.get(host.id)
+            const load = used.get(host.id)
             return (
               <tr key={host.id} data-host={host.name}>
                 <td>
@@ -82,6 +87,10 @@ export function HostsPage() {
                 </td>
                 <td class="capacity-cell">
                   <CapacityBar used={host.tenantCount} capacity={host.maxTenants} label={`${host.name} tenants`} />
+                  {load?.tenantBytes != null && <div class="muted small">{formatBytes(load.tenantBytes)} of tenant data</div>}
+                </td>
+                <td class="capacity-cell">
+                  {load?.connections ? <CapacityBar used={load.connections.used} capacity={load.connections.max} label={`${host.name} connections`} /> : <span class="muted">—</span>}
                 </td>
                 <td class="actions">
                   {host.status !== 'removed' && (

@@ -1,8 +1,8 @@
-import type { DatabaseHost, HostDrainResult } from '../api-types.js'
+import type { DatabaseHost, HostDrainResult, HostUsage } from '../api-types.js'
 import { UsageError } from '../cli-error.js'
 import type { Command, CommandGroup } from '../command.js'
 import { readSecret } from '../secret-input.js'
-import type { Column } from '../table-format.js'
+import { formatBytes, type Column } from '../table-format.js'
 
 const hostColumns: Column<DatabaseHost>[] = [
   { header: 'ID', value: (h) => h.id },
@@ -13,7 +13,13 @@ const hostColumns: Column<DatabaseHost>[] = [
   { header: 'TENANTS', value: (h) => (h.maxTenants == null ? `${h.tenantCount}` : `${h.tenantCount}/${h.maxTenants}`), alignRight: true },
 ]
 
-/** `tenantctl hosts list`: the db hosts tenant databases live on. */
+/** "12/97", "unreachable" or "-" (a removed host). */
+function describeConnections(usage: HostUsage | undefined): string {
+  if (!usage) return '-'
+  return usage.connections ? `${usage.connections.used}/${usage.connections.max}` : 'unreachable'
+}
+
+/** `tenantctl hosts list`: the db hosts tenant databases live on, their tenants, connections and data. */
 export const listHosts: Command = {
   name: 'list',
   summary: 'List db hosts',
@@ -21,7 +27,13 @@ export const listHosts: Command = {
     const { body } = await api.request<{ items: DatabaseHost[] }>('GET', '/api/admin/hosts')
     if (out.json) return out.printJson(body)
     if (body.items.length === 0) return out.line('No db hosts registered. Add one with `tenantctl hosts add`.')
-    out.table(body.items, hostColumns)
+    const { body: usage } = await api.request<{ items: HostUsage[] }>('GET', '/api/admin/hosts/usage')
+    const load = new Map(usage.items.map((u) => [u.id, u]))
+    out.table(body.items, [
+      ...hostColumns,
+      { header: 'CONNECTIONS', value: (h) => describeConnections(load.get(h.id)), alignRight: true },
+      { header: 'TENANT DATA', value: (h) => formatBytes(load.get(h.id)?.tenantBytes ?? null), alignRight: true },
+    ])
   },
 }
 

@@ -70,6 +70,34 @@ export async function hostRoutes(app: FastifyInstance): Promise<void> {
     items: await hosts.list(),
   }))
 
+  app.get(
+    '/api/admin/hosts/usage',
+    {
+      preHandler: requireSuperAdmin,
+      schema: {
+        tags: ['hosts'],
+        summary: "Each live host's client connections against what it allows, and the size of its tenants' databases",
+        response: {
+          200: Type.Object({
+            items: Type.Array(
+              Type.Object({
+                id: Type.String(),
+                name: Type.String(),
+                ok: Type.Boolean(),
+                error: Type.Optional(Type.String()),
+                connections: Type.Union([Type.Object({ used: Type.Integer(), max: Type.Integer({ description: 'max_connections less superuser_reserved_connections' }) }), Type.Null()]),
+                tenantDatabases: Type.Integer(),
+                tenantBytes: Type.Union([Type.Integer(), Type.Null()]),
+              })
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async () => ({ items: await hosts.usage() })
+  )
+
   app.get('/api/admin/hosts/:id', { preHandler: requireSuperAdmin, schema: { tags: ['hosts'], summary: 'One db host', params: Params, response: { 200: HostSchema, ...errorResponses } } }, async (request) =>
     hosts.get((request.params as { id: string }).id)
   )
