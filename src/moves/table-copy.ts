@@ -98,7 +98,34 @@ export type TableDigests = Record<string, { rows: number; checksum: string }>
 /** Session settings both sides read rows with, so a row's text form is the same on each. */
 const digestSettings = `set timezone = 'UTC'; set datestyle = 'ISO, YMD'; set extra_float_digits = 3; set intervalstyle = 'postgres'`
 /** Row count and checksum (sum of a 64-bit hash of each row's text form) of the rows `t` a query selects. */
-const digestOf = (from: string) => `select count(*)::text as n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text as sum from ${from}`
+const digestOf = (from: string) => `select count(*)::text as n, 't' || coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text as sum from ${from}`
+/**
+ * The same from the row's values (each column's own hash function, no text form): about three
+ * times faster, for tables whose every column type has an extended hash function (json, point
+ * and a few others have none). Summed in PostgreSQL's 128-bit accumulator.
+ */
+const recordDigestOf = (from: string) => `select count(*)::text as n, 'r' || coalesce(sum(hash_record_extended(t, 0)), 0)::text as sum from ${from}`
+/** SQLSTATE of "could not identify an extended hash function for type …". */
+const undefinedFunction = '42883'
+
+/**
+ * One table's digest by its values, or by its text form when a column type cannot be hashed.
+ * The choice depends on the column types alone (the same on both sides of a move), and the
+ * checksum says which was used, so two sides never compare different digests as equal.
+ */
+async function tableDigest(client: pg.ClientBase, from: string): Promise<{ n: string; sum: string }> {
+  await client.query('savepoint tenantd_digest')
+  try {
+    const { rows } = await client.query<{ n: string; sum: string }>(recordDigestOf(from))
+    await client.query('release savepoint tenantd_digest')
+    return rows[0]!
+  } catch (error) {
+    if ((error as { code?: string }).code !== undefinedFunction) throw error
+    await client.query('rollback to savepoint tenantd_digest')
+    await client.query('release savepoint tenantd_digest')
+    return (await client.query<{ n: string; sum: string }>(digestOf(from))).rows[0]!
+  }
+}
 
 /**
  * Row count and checksum of every table, in one read-only snapshot (`snapshot`, exported by
@@ -112,8 +139,8 @@ export async function tableDigests(client: pg.ClientBase, tables: TenantTable[],
     if (snapshot) await client.query(`set transaction snapshot ${escapeLiteral(snapshot)}`)
     const digests: TableDigests = {}
     for (const table of tables) {
-      const { rows } = await client.query<{ n: string; sum: string }>(digestOf(`only ${qualified(table)} t`))
-      digests[tableKey(table)] = { rows: Number(rows[0]!.n), checksum: rows[0]!.sum }
+      const digest = await tableDigest(client, `only ${qualified(table)} t`)
+      digests[tableKey(table)] = { rows: Number(digest.n), checksum: digest.sum }
     }
     await client.query('commit')
     return digests
