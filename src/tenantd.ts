@@ -215,9 +215,9 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       hosts,
       operations,
       onPurged: (id) => pools.evict(id),
-      backups: { sealer, pgBinDir: config.pgBinDir, records: backupRecords, targets: backupTargets, audit },
+      backups: { sealer, pgBinDir: config.pgBinDir, compressLevel: config.backupCompressLevel, records: backupRecords, targets: backupTargets, audit },
     }))
-    const backupDeps = { catalog: catalog.db, tenants, hosts, sealer, audit, records: backupRecords, targets: backupTargets, pgBinDir: config.pgBinDir, migrationsDir: config.tenantMigrationsDir }
+    const backupDeps = { catalog: catalog.db, tenants, hosts, sealer, audit, records: backupRecords, targets: backupTargets, pgBinDir: config.pgBinDir, compressLevel: config.backupCompressLevel, migrationsDir: config.tenantMigrationsDir }
     operations.register(backupHandler(backupDeps))
     operations.register(restoreHandler({ ...backupDeps, evictPools: (id) => pools.evict(id) }))
     operations.register(restoreUndoHandler({ catalog: catalog.db, tenants, hosts, audit, evictPools: (id) => pools.evict(id) }))

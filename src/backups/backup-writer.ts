@@ -14,6 +14,8 @@ import { pgToolEnv, pgToolPath, pgToolVersion, stderrTail } from './pg-client-to
 export interface BackupWriterDeps {
   sealer: SecretSealer
   pgBinDir: string | undefined
+  /** pg_dump's zlib level (TENANTD_BACKUP_COMPRESS_LEVEL); default 1. */
+  compressLevel?: number
 }
 
 /** What a finished write recorded about the backup. */
@@ -57,7 +59,8 @@ export async function writeBackup(
     const pgDumpVersion = await pgToolVersion(pgDump)
     // node:child_process rather than execa: a backup is one process start, and execa's
     // machinery around it costs more CPU than the start itself (~4 ms against ~2 ms).
-    const child = spawn(pgDump, ['--format=custom', `--snapshot=${snapshot}`, '--no-password'], {
+    // Level 1 by default: a third of level 6's CPU for files about 6 % larger (docs/benchmarks.md "Backups").
+    const child = spawn(pgDump, ['--format=custom', `--compress=${deps.compressLevel ?? 1}`, `--snapshot=${snapshot}`, '--no-password'], {
       env: pgToolEnv({ host: connection.host!, port: connection.port!, database: tenant.database_name, user: connection.user, password: connection.password }),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
