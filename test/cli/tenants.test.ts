@@ -4,8 +4,8 @@ import { cliEnv, credentialsFixture, runTenantctl, startStub, tenantFixture } fr
 
 const page = {
   items: [
-    { ...tenantFixture(), modules: ['crm', 'price-basket'], lastBackup: { id: 'b-1', state: 'verified', at: '2024-05-02T02:00:07.000Z', sizeBytes: 15360 } },
-    { ...tenantFixture({ id: 't-2', slug: 'globex', name: 'Globex', status: 'suspended', plan: 'free', hostName: null, hostId: null, database: null }), modules: [], lastBackup: null },
+    { ...tenantFixture(), modules: ['crm', 'price-basket'], sizeBytes: 8_028_323, lastBackup: { id: 'b-1', state: 'verified', at: '2024-05-02T02:00:07.000Z', sizeBytes: 15360 } },
+    { ...tenantFixture({ id: 't-2', slug: 'globex', name: 'Globex', status: 'suspended', plan: 'free', hostName: null, hostId: null, database: null }), modules: [], sizeBytes: null, lastBackup: null },
   ],
   total: 7,
   limit: 2,
@@ -22,9 +22,9 @@ t.test('list renders an aligned table with a footer and passes the filters', asy
   t.equal(
     result.stdout,
     [
-      'SLUG    NAME       STATUS     PLAN  HOST     MODULES            LAST BACKUP                CREATED',
-      'acme    Acme Corp  active     pro   pg-main  crm, price-basket  2024-05-02 02:00 verified  2024-05-01',
-      'globex  Globex     suspended  free  -        -                  never                      2024-05-01',
+      'SLUG    NAME       STATUS     PLAN  HOST     MODULES            SIZE     LAST BACKUP                CREATED',
+      'acme    Acme Corp  active     pro   pg-main  crm, price-basket  7.7 MiB  2024-05-02 02:00 verified  2024-05-01',
+      'globex  Globex     suspended  free  -        -                  -        never                      2024-05-01',
       '2 of 7 tenants',
       '',
     ].join('\n'),
