@@ -319,7 +319,7 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       backupPruner,
       tenantExports,
       credentialRotation,
-      branding: new TenantBranding(catalog.db),
+      branding: new TenantBranding(catalog.db, tenants),
       sizeHistory,
       keys,
       embedded,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { CatalogDatabase, TenantLogoTable } from '../catalog/catalog-schema.js'
 import { NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationError } from '../errors.js'
+import type { TenantDirectory } from './tenant-directory.js'
 
 export type LogoType = TenantLogoTable['content_type']
 
@@ -24,7 +25,8 @@ export const logoTypes: readonly LogoType[] = signatures.map((s) => s.type)
 
 export interface TenantLogo {
   contentType: LogoType
-  bytes: Buffer
+  /** Null when the caller already has these bytes (see TenantBranding.logo). */
+  bytes: Buffer | null
   sha256: string
   updatedAt: Date
 }
@@ -46,7 +48,10 @@ export interface LogoInfo {
  *   const logo = await branding.logo(tenant.id) // { contentType: 'image/png', bytes, sha256, updatedAt }
  */
 export class TenantBranding {
-  constructor(private readonly catalog: Kysely<CatalogDatabase>) {}
+  constructor(
+    private readonly catalog: Kysely<CatalogDatabase>,
+    private readonly tenants: TenantDirectory
+  ) {}
 
   /** Stores (or replaces) a tenant's logo once its type and bytes agree; returns what was stored. */
   async setLogo(tenantId: string, declaredType: string | undefined, bytes: Buffer): Promise<LogoInfo> {
@@ -58,12 +63,20 @@ export class TenantBranding {
       .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ content_type: contentType, bytes, sha256, updated_at: new Date() }))
       .returning(['content_type', 'sha256', 'updated_at'])
       .executeTakeFirstOrThrow()
+    await this.#reload(tenantId)
     return { contentType: row.content_type, sizeBytes: bytes.length, sha256: row.sha256, updatedAt: new Date(row.updated_at).toISOString() }
   }
 
-  /** The tenant's logo, or undefined when it has none. */
-  async logo(tenantId: string): Promise<TenantLogo | undefined> {
-    const row = await this.catalog.selectFrom('tenant_logos').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst()
+  /**
+   * The tenant's logo, or undefined when it has none. With `cachedSha256` (a client's ETag),
+   * the bytes are read only when they changed: an unchanged logo comes back with `bytes` null.
+   */
+  async logo(tenantId: string, cachedSha256?: string): Promise<TenantLogo | undefined> {
+    const row = await this.catalog
+      .selectFrom('tenant_logos')
+      .select(['content_type', 'sha256', 'updated_at', sql<Buffer | null>`case when sha256 = ${cachedSha256 ?? null} then null else bytes end`.as('bytes')])
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst()
     return row && { contentType: row.content_type, bytes: row.bytes, sha256: row.sha256, updatedAt: new Date(row.updated_at) }
   }
 
@@ -81,6 +94,13 @@ export class TenantBranding {
   async removeLogo(tenantId: string, slug: string): Promise<void> {
     const result = await this.catalog.deleteFrom('tenant_logos').where('tenant_id', '=', tenantId).executeTakeFirst()
     if (!result.numDeletedRows) throw new NotFound(`Tenant "${slug}" has no logo.`)
+    await this.#reload(tenantId)
+  }
+
+  /** This replica's directory record carries the logo's checksum: reload it now (the others follow the NOTIFY). */
+  async #reload(tenantId: string): Promise<void> {
+    this.tenants.invalidate(tenantId)
+    await this.tenants.refresh(tenantId)
   }
 }
 

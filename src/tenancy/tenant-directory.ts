@@ -18,6 +18,8 @@ export interface TenantRecord extends TenantRow {
   host_port: number
   /** Names of the modules installed for this tenant. */
   modules: string[]
+  /** The checksum of its logo (tenant-branding.ts), or null: the logo's version in URLs. */
+  logo_sha256: string | null
 }
 
 /** A tenant as the API shows it: no credentials. */
@@ -70,7 +72,7 @@ export interface TenantDirectoryOptions {
  *
  * Two layers keep it cheap and bounded. An index of every routing key of every live tenant
  * (tenant-key-index.ts) is loaded at listen() and kept current from the trigger-fed channel
- * `tenantd_tenant_changed` (tenants, tenant_modules, tenant_domains): a notification reloads
+ * `tenantd_tenant_changed` (tenants, tenant_modules, tenant_domains, tenant_logos): a notification reloads
  * that one tenant's keys, a reconnect of the LISTEN connection reloads them all. A name the
  * index does not know is answered "not found" without reading the catalog and without being
  * remembered, so a flood of random Host headers costs neither queries nor memory. Full
@@ -409,6 +411,7 @@ export class TenantDirectory {
         'h.host as host_address',
         'h.port as host_port',
         sql<string[]>`coalesce((select array_agg(m.module order by m.module) from tenant_modules m where m.tenant_id = t.id), '{}')`.as('modules'),
+        sql<string | null>`(select l.sha256 from tenant_logos l where l.tenant_id = t.id)`.as('logo_sha256'),
       ])
   }
 

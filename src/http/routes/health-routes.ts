@@ -68,8 +68,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const tenant = tenantOf(request)
       const { id, slug, subdomain, name, plan, status } = tenants.toApi(tenant)
-      const logo = await app.tenantd.branding.logoInfo(tenant.id)
-      return { id, slug, subdomain, name, plan, status, logoUrl: logo ? `/api/tenants/current/logo?v=${logo.sha256.slice(0, 12)}` : null }
+      return { id, slug, subdomain, name, plan, status, logoUrl: tenant.logo_sha256 ? `/api/tenants/current/logo?v=${tenant.logo_sha256.slice(0, 12)}` : null }
     }
   )
 }
