@@ -54,3 +54,11 @@ export async function updateTenantProfile(
   await deps.tenants.refresh(before.id)
   return { before, after: await deps.tenants.get(before.id) }
 }
+
+/** What a profile update changed, as its audit entry's details: `{ subdomain: { from, to }, name: { from, to } }`, only what differs. */
+export function profileChanges(before: TenantRecord, after: TenantRecord): Record<string, { from: string; to: string }> {
+  const changes: Record<string, { from: string; to: string }> = {}
+  if (before.subdomain !== after.subdomain) changes.subdomain = { from: before.subdomain, to: after.subdomain }
+  if (before.name !== after.name) changes.name = { from: before.name, to: after.name }
+  return changes
+}

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { NotFound } from '../../errors.js'
 import type { TenantRecord } from '../../tenancy/tenant-directory.js'
 import { MAX_LOGO_BYTES, logoTypes, type LogoInfo } from '../../tenancy/tenant-branding.js'
-import { updateTenantProfile } from '../../tenancy/tenant-profile.js'
+import { profileChanges, updateTenantProfile } from '../../tenancy/tenant-profile.js'
 import { tenantOf } from '../plugins/tenant-resolver-plugin.js'
 import { assertCanAdministerTenant, requireOperator } from '../guards.js'
 import { IdParams, Nullable, errorResponses } from '../schemas/common-schemas.js'
@@ -57,7 +57,9 @@ export async function brandingRoutes(app: FastifyInstance): Promise<void> {
     return reply.status(204).send()
   }
   const sendLogo = async (request: FastifyRequest, reply: FastifyReply, tenant: TenantRecord) => {
-    const logo = await branding.logo(tenant.id)
+    // The ETag is the checksum in quotes; a client that has this one gets a 304 without the bytes being read.
+    const cached = /^"([0-9a-f]{64})"$/.exec(request.headers['if-none-match'] ?? '')?.[1]
+    const logo = await branding.logo(tenant.id, cached)
     if (!logo) throw new NotFound(`Tenant "${tenant.slug}" has no logo. Upload one on its page in the panel, or with \`tenantctl branding ${tenant.slug} --logo <file>\`.`)
     const etag = `"${logo.sha256}"`
     reply
@@ -67,13 +69,14 @@ export async function brandingRoutes(app: FastifyInstance): Promise<void> {
       .header('content-disposition', `inline; filename="logo.${logo.contentType.slice(6)}"`)
       .header('cache-control', 'no-cache')
       .header('etag', etag)
-    if (request.headers['if-none-match'] === etag) return reply.status(304).send()
+    if (logo.bytes === null) return reply.status(304).send()
     return reply.send(logo.bytes)
   }
   const brandingOf = async (tenant: TenantRecord) => ({ name: tenant.name, logo: await branding.logoInfo(tenant.id) })
   const rename = async (request: FastifyRequest, tenant: TenantRecord, name: string) => {
     const { before, after } = await updateTenantProfile({ catalog: catalog.db, tenants }, tenant.id, { name })
-    if (before.name !== after.name) await audit.record({ ...actor(request), tenantId: after.id, action: 'tenant.update', target: after.slug, details: { name: { from: before.name, to: after.name } } })
+    const changes = profileChanges(before, after)
+    if (changes.name) await audit.record({ ...actor(request), tenantId: after.id, action: 'tenant.update', target: after.slug, details: changes })
     return brandingOf(after)
   }
 

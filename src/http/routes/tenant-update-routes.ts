@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox'
 import type { FastifyInstance } from 'fastify'
-import { updateTenantProfile } from '../../tenancy/tenant-profile.js'
+import { profileChanges, updateTenantProfile } from '../../tenancy/tenant-profile.js'
 import { requireSuperAdmin } from '../guards.js'
 import { IdParams, errorResponses } from '../schemas/common-schemas.js'
 import { TenantSchema } from '../schemas/tenant-schemas.js'
@@ -32,10 +32,7 @@ export async function tenantUpdateRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const body = request.body as UpdateTenantBodyType
       const { before, after } = await updateTenantProfile({ catalog: catalog.db, tenants }, (request.params as { id: string }).id, body)
-      const details: Record<string, unknown> = {}
-      if (before.subdomain !== after.subdomain) details.subdomain = { from: before.subdomain, to: after.subdomain }
-      if (before.name !== after.name) details.name = { from: before.name, to: after.name }
-      await audit.record({ actorType: 'operator', actorId: request.principal?.id ?? null, actorEmail: request.principal?.email ?? null, ip: request.ip, tenantId: after.id, action: 'tenant.update', target: after.slug, details })
+      await audit.record({ actorType: 'operator', actorId: request.principal?.id ?? null, actorEmail: request.principal?.email ?? null, ip: request.ip, tenantId: after.id, action: 'tenant.update', target: after.slug, details: profileChanges(before, after) })
       return tenants.toApi(after)
     }
   )
