@@ -104,13 +104,6 @@ export interface InstalledModule {
   updatedAt: string
 }
 
-/** GET /api/ready */
-export interface Readiness {
-  status: string
-  catalog: { ok: boolean; error?: string }
-  hosts: Array<{ id: string; name: string; ok: boolean; error?: string }>
-}
-
 /** Answers of long work: 202 with the operation to follow. */
 export interface OperationStarted {
   operationId: string

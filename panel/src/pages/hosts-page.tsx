@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api } from '../api/api-client.js'
-import type { DatabaseHost, HostDrainResult, HostUsage, Readiness } from '../api/api-types.js'
+import type { DatabaseHost, HostDrainResult, HostUsage } from '../api/api-types.js'
 import { ConfirmDialog } from '../components/confirm-dialog.js'
 import { ErrorBanner } from '../components/error-banner.js'
 import { EmptyState, Loading, Notice } from '../components/feedback.js'
@@ -24,9 +24,7 @@ type Dialog = { kind: 'drain' | 'remove'; host: DatabaseHost }
 export function HostsPage() {
   useTitle('Hosts')
   const hosts = useApi<{ items: DatabaseHost[] }>('/api/admin/hosts')
-  // GET /api/ready answers 503 with the same body when something is down; either way it names each host.
-  const ready = useApi<Readiness>('/api/ready')
-  const reach = new Map((ready.data?.hosts ?? []).map((h) => [h.id, h]))
+  // One request reaches every host: whether it answers (and why not), its connections, its tenant data.
   const usage = useApi<{ items: HostUsage[] }>('/api/admin/hosts/usage')
   const used = new Map((usage.data?.items ?? []).map((u) => [u.id, u]))
   const [registering, setRegistering] = useState(false)
@@ -35,7 +33,6 @@ export function HostsPage() {
   const [notice, setNotice] = useState<string | undefined>(undefined)
   const reload = () => {
     hosts.reload()
-    ready.reload()
     usage.reload()
   }
 
@@ -61,13 +58,12 @@ export function HostsPage() {
       {notice && <Notice>{notice}</Notice>}
       {drained && <DrainSummary result={drained} onClose={() => setDrained(undefined)} />}
       <ErrorBanner error={hosts.error} onRetry={hosts.reload} />
-      <ErrorBanner error={ready.error} onRetry={ready.reload} />
+      <ErrorBanner error={usage.error} onRetry={usage.reload} />
       {!hosts.data && hosts.loading && <Loading what="hosts" />}
       {hosts.data && hosts.data.items.length === 0 && <EmptyState title="No database hosts registered." />}
       {hosts.data && hosts.data.items.length > 0 && (
         <DataTable label="Database hosts" columns={['Host', 'Address', 'Status', 'Reachable', 'Tenants / capacity', 'Connections', actionsColumn]}>
           {hosts.data.items.map((host) => {
-            const state = reach.get(host.id)
             const load = used.get(host.id)
             return (
               <tr key={host.id} data-host={host.name}>
@@ -82,8 +78,8 @@ export function HostsPage() {
                   <StatusBadge status={host.status} />
                 </td>
                 <td>
-                  {state ? <StatusBadge status={state.ok ? 'reachable' : 'unreachable'} /> : <span class="muted">—</span>}
-                  {state?.error && <div class="field-error small">{state.error}</div>}
+                  {load ? <StatusBadge status={load.ok ? 'reachable' : 'unreachable'} /> : <span class="muted">—</span>}
+                  {load?.error && <div class="field-error small">{load.error}</div>}
                 </td>
                 <td class="capacity-cell">
                   <CapacityBar used={host.tenantCount} capacity={host.maxTenants} label={`${host.name} tenants`} />
