@@ -3,7 +3,7 @@ import { api } from '../api/api-client.js'
 import type { Branding } from '../api/api-types.js'
 import { formatBytes, formatDate } from '../format.js'
 import { useApi } from '../hooks/use-api.js'
-import { brandingChanged, useGuardedImage } from '../hooks/use-branding.js'
+import { brandingChanged, useBrandingVersion, useGuardedImage } from '../hooks/use-branding.js'
 import { ErrorBanner } from './error-banner.js'
 import { Loading, Notice } from './feedback.js'
 import { TextField } from './field.js'
@@ -27,8 +27,8 @@ const accepted = 'image/png,image/jpeg,image/webp,image/gif'
  */
 export function BrandingCard({ paths, onChanged }: { paths: BrandingPaths; onChanged?(): void }) {
   const branding = useApi<Branding>(paths.branding)
-  const [logoVersion, setLogoVersion] = useState(0)
-  const logoUrl = useGuardedImage(branding.data?.logo ? paths.logo : null, logoVersion)
+  // brandingChanged() below bumps this for every logo on the page, this preview included.
+  const logoUrl = useGuardedImage(branding.data?.logo ? paths.logo : null, useBrandingVersion())
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<unknown>(undefined)
@@ -45,7 +45,6 @@ export function BrandingCard({ paths, onChanged }: { paths: BrandingPaths; onCha
       await what()
       setDone(message)
       branding.reload()
-      setLogoVersion((v) => v + 1)
       brandingChanged()
       onChanged?.()
     } catch (failure) {

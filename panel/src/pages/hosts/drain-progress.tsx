@@ -17,8 +17,8 @@ export function DrainProgress({ host, since }: { host: DatabaseHost; since: numb
   useInterval(() => {
     api.get<DatabaseHost>(`/api/admin/hosts/${encodeURIComponent(host.id)}`).then((latest) => setLeft(latest.tenantCount), () => {})
     api.get<Page<Operation>>('/api/admin/operations', { kind: 'move', limit: 50 }).then(
-      // A little slack for the clocks of this browser and of tenantd.
-      (page) => setMoves(page.items.filter((op) => new Date(op.createdAt).getTime() >= since - 60_000 && (op.status === 'running' || op.status === 'pending' || new Date(op.createdAt).getTime() >= since - 5_000))),
+      // Moves created since the drain began, with a minute's slack for this browser's clock against tenantd's.
+      (page) => setMoves(page.items.filter((op) => new Date(op.createdAt).getTime() >= since - 60_000)),
       () => {}
     )
   }, 1_000)
