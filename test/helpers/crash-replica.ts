@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { serverBundle } from './server-bundle.js'
+import { inheritedEnv } from './server-process.js'
 import { waitFor } from './wait-for.js'
 
 export interface CrashReplica {
@@ -26,7 +27,7 @@ export function replicaStarter(t: { teardown(fn: () => unknown): void }, env: Re
   return async (appName = `${prefix}-${replicas.length}`) => {
     const port = await freePort()
     const child = spawn(process.execPath, [serverBundle()], {
-      env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
+      env: { ...inheritedEnv(), ...env, PORT: String(port), LOG_LEVEL: 'warn', PGAPPNAME: appName },
       stdio: ['ignore', 'ignore', 'pipe'],
     })
     replicas.push(child)

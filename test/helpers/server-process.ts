@@ -37,6 +37,21 @@ export function minimalEnv(): Record<string, string> {
   return env
 }
 
+/**
+ * This test process's environment for a child tenantd, without what tap adds for its own
+ * processes: NODE_OPTIONS (tap's @tapjs/processinfo import, whose loader hooks about double a
+ * child's start-up CPU) and tap's variables. NODE_V8_COVERAGE stays, so `npm run coverage`
+ * still counts the children.
+ */
+export function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value === undefined || key === 'NODE_OPTIONS' || key.startsWith('_TAPJS_') || key === 'TAP' || key.startsWith('TAP_')) continue
+    env[key] = value
+  }
+  return env
+}
+
 /** The command line of a tenantd process: this checkout's server bundle, or `npm start`'s own command in another checkout. */
 function serverArgs(cwd: string | undefined): string[] {
   return cwd ? ['--import', 'tsx', 'src/server.ts'] : [serverBundle()]
@@ -48,7 +63,7 @@ function serverArgs(cwd: string | undefined): string[] {
  */
 export async function startServerProcess(t: TapLike, options: StartServerOptions): Promise<ServerProcess> {
   const port = options.env.PORT ? Number(options.env.PORT) : await freePort()
-  const base = options.inheritEnv === false ? minimalEnv() : { ...process.env }
+  const base = options.inheritEnv === false ? minimalEnv() : inheritedEnv()
   const child = spawn(process.execPath, serverArgs(options.cwd), {
     env: { ...base, TENANTD_BACKUP_SCHEDULE: 'off', ...options.env, PORT: String(port) } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
