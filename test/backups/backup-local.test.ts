@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import t from 'tap'
 import { startHarness } from '../helpers/harness.js'
 import { eventually, tenantClient } from '../modules/module-test-helpers.js'
@@ -24,8 +25,17 @@ await h.cluster.query(`insert into settings (key, value) select 'bulk-' || i, to
 const before = await fingerprint(h, tenant.database)
 
 t.test('a backup is streamed, encrypted, stored, verified and recorded', async (t) => {
+  // pg_dump waits for this lock on settings (it takes ACCESS SHARE on every table it dumps),
+  // so it stays alive until the sampler has seen it.
+  const lock = new pg.Client({ connectionString: h.cluster.url(tenant.database) })
+  await lock.connect()
+  await lock.query('begin; lock table settings in access exclusive mode')
   const sampler = samplePgDumpProcesses()
-  const res = await admin({ method: 'POST', url: '/api/admin/tenants/acme/backups?wait=true' })
+  const running = admin({ method: 'POST', url: '/api/admin/tenants/acme/backups?wait=true' })
+  await sampler.seen()
+  await lock.query('commit')
+  await lock.end()
+  const res = await running
   const dumps = await sampler.stop()
   t.equal(res.statusCode, 201, res.body)
   const backup = res.json().backup

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import type { Harness } from '../helpers/harness.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 /** Tables whose contents the round trips compare (base + price-basket module). */
 export const fingerprintTables = ['users', 'settings', 'cp_fornecedores', 'cp_orcamentos', 'cp_orcamento_itens', 'tenant_migrations'] as const
@@ -58,9 +59,11 @@ export async function filesUnder(dir: string): Promise<string[]> {
 
 /**
  * Samples /proc/<pid>/cmdline and environ of running pg_dump processes until stop() is
- * called: what `ps` would show anyone on the machine while a backup runs.
+ * called: what `ps` would show anyone on the machine while a backup runs. A test holds the
+ * pg_dump (a lock on one of its tables) until seen() resolves, so a busy machine cannot let
+ * it finish between two samples.
  */
-export function samplePgDumpProcesses(): { stop(): Promise<Array<{ cmdline: string; environ: string }>> } {
+export function samplePgDumpProcesses(): { seen(): Promise<void>; stop(): Promise<Array<{ cmdline: string; environ: string }>> } {
   const seen = new Map<string, { cmdline: string; environ: string }>()
   let running = true
   const loop = (async () => {
@@ -76,6 +79,9 @@ export function samplePgDumpProcesses(): { stop(): Promise<Array<{ cmdline: stri
     }
   })()
   return {
+    async seen() {
+      await waitFor('a pg_dump process to be sampled', async () => (seen.size > 0 ? true : undefined))
+    },
     async stop() {
       running = false
       await loop
