@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import { loadConfig, type Config } from '../src/config.js'
 import { loggerOptions, pino, type Logger } from '../src/logger.js'
@@ -45,6 +48,8 @@ export async function startBenchTenantd(options: BenchTenantdOptions): Promise<B
   }
   try {
     const cluster = await startTestCluster({ teardown: (fn) => teardowns.push(fn) }, { maxConnections: options.maxConnections })
+    const scratch = await mkdtemp(path.join(tmpdir(), 'tenantd-bench-'))
+    teardowns.push(() => rm(scratch, { recursive: true, force: true }))
     const admin = await cluster.createAdminRole('tenantd_bench_admin')
     await cluster.query(`CREATE DATABASE catalog_bench OWNER ${admin.user}`)
     const env: Record<string, string> = {
@@ -55,6 +60,12 @@ export async function startBenchTenantd(options: BenchTenantdOptions): Promise<B
       TENANTD_ADMIN_PASSWORD: 'root-password-1',
       TENANTD_BASE_DOMAIN: 'localhost',
       LOG_LEVEL: 'warn',
+      // Nothing on a timer behind the measurements' back, and nothing written into the checkout:
+      // no scheduled backups (nor a missed slot's catch-up), no size sampling, the Caddyfile
+      // (rendered and validated on every routing change) in a temporary directory.
+      TENANTD_BACKUP_SCHEDULE: 'off',
+      TENANTD_SIZE_SAMPLE_MINUTES: '0',
+      TENANTD_CADDYFILE: path.join(scratch, 'Caddyfile'),
       ...options.env,
     }
     const config = loadConfig(env)

@@ -60,24 +60,65 @@ function nonce(prefix: Buffer, counter: number, final: boolean): Buffer {
   return iv
 }
 
-/** Collects incoming buffers and hands out exact-size slices without copying more than needed. */
+/**
+ * Collects incoming buffers and hands out exact-size runs of them as slices of the buffers
+ * that came in: a record is encrypted or decrypted part by part, never copied into one buffer
+ * first (docs/benchmarks.md "Backups": the copies cost more CPU than the cipher).
+ */
 class ByteQueue {
   #parts: Buffer[] = []
   length = 0
 
   push(chunk: Buffer): void {
+    if (chunk.length === 0) return
     this.#parts.push(chunk)
     this.length += chunk.length
   }
 
-  take(n: number): Buffer {
-    const all = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.length)
-    const head = all.subarray(0, n)
-    const rest = all.subarray(n)
-    this.#parts = rest.length ? [rest] : []
-    this.length = rest.length
-    return head
+  /** The first n bytes, as slices of the buffers pushed (no copy). */
+  takeParts(n: number): Buffer[] {
+    const out: Buffer[] = []
+    let wanted = n
+    while (wanted > 0) {
+      const head = this.#parts[0]!
+      if (head.length <= wanted) {
+        out.push(head)
+        this.#parts.shift()
+        wanted -= head.length
+      } else {
+        out.push(head.subarray(0, wanted))
+        this.#parts[0] = head.subarray(wanted)
+        wanted = 0
+      }
+    }
+    this.length -= n
+    return out
   }
+
+  /** The first n bytes as one buffer (a copy only when they span several buffers). */
+  take(n: number): Buffer {
+    const parts = this.takeParts(n)
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n)
+  }
+}
+
+/** The last n bytes of parts, and the parts without them (slices, no copy of the rest). */
+function splitTail(parts: Buffer[], n: number): { body: Buffer[]; tail: Buffer } {
+  const body = [...parts]
+  const tail: Buffer[] = []
+  let wanted = n
+  while (wanted > 0 && body.length) {
+    const last = body.pop()!
+    if (last.length <= wanted) {
+      tail.unshift(last)
+      wanted -= last.length
+    } else {
+      tail.unshift(last.subarray(last.length - wanted))
+      body.push(last.subarray(0, last.length - wanted))
+      wanted = 0
+    }
+  }
+  return { body, tail: tail.length === 1 ? tail[0]! : Buffer.concat(tail) }
 }
 
 /**
@@ -108,10 +149,13 @@ export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIden
   const aad = createHash('sha256').update(headerBytes).digest()
   const queue = new ByteQueue()
   let counter = 0
-  const seal = (plain: Buffer, final: boolean): Buffer => {
+  /** Encrypts one record, part by part, pushing each piece of ciphertext as it comes. */
+  const seal = (stream: Transform, plain: Buffer[], final: boolean): void => {
     const cipher = createCipheriv('aes-256-gcm', key, nonce(prefix, counter++, final))
     cipher.setAAD(aad)
-    return Buffer.concat([cipher.update(plain), cipher.final(), cipher.getAuthTag()])
+    for (const part of plain) stream.push(cipher.update(part))
+    const last = cipher.final()
+    stream.push(last.length ? Buffer.concat([last, cipher.getAuthTag()]) : cipher.getAuthTag())
   }
   const stream = new Transform({
     construct(callback) {
@@ -121,11 +165,11 @@ export function createBackupEncryptor(sealer: SecretSealer, identity: BackupIden
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       queue.push(chunk)
       // Keep the last (possibly partial) chunk back: only at the end do we know it is final.
-      while (queue.length > chunkSize) this.push(seal(queue.take(chunkSize), false))
+      while (queue.length > chunkSize) seal(this, queue.takeParts(chunkSize), false)
       callback()
     },
     flush(callback: TransformCallback) {
-      this.push(seal(queue.take(queue.length), true))
+      seal(this, queue.takeParts(queue.length), true)
       key.fill(0)
       callback()
     },
@@ -214,13 +258,19 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
   const queue = new ByteQueue()
   let state: { key: Buffer; prefix: Buffer; aad: Buffer; recordSize: number } | undefined
   let counter = 0
-  const open = (record: Buffer, final: boolean): Buffer => {
+  /**
+   * Decrypts one record part by part; its plaintext is handed on only once the record's tag
+   * proved it (never an unauthenticated byte to pg_restore).
+   */
+  const open = (record: Buffer[], final: boolean): Buffer[] => {
     const { key, prefix, aad } = state!
     try {
+      const { body, tail } = splitTail(record, tagLength)
       const decipher = createDecipheriv('aes-256-gcm', key, nonce(prefix, counter, final))
       decipher.setAAD(aad)
-      decipher.setAuthTag(record.subarray(record.length - tagLength))
-      const plain = Buffer.concat([decipher.update(record.subarray(0, record.length - tagLength)), decipher.final()])
+      decipher.setAuthTag(tail)
+      const plain = body.map((part) => decipher.update(part))
+      plain.push(decipher.final())
       counter++
       return plain
     } catch (cause) {
@@ -274,7 +324,7 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
         queue.push(chunk)
         if (!state && !readHeader()) return callback()
         // Hold back the last record: only at the end of the stream do we know it must be final.
-        while (queue.length > state!.recordSize) this.push(open(queue.take(state!.recordSize), false))
+        while (queue.length > state!.recordSize) for (const part of open(queue.takeParts(state!.recordSize), false)) if (part.length) this.push(part)
         callback()
       } catch (error) {
         callback(error as Error)
@@ -284,7 +334,7 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
       try {
         if (!state) throw new BackupFileError('the file ends inside its header: it is truncated or not a backup file')
         if (queue.length < tagLength) throw new BackupFileError(`the file ends at record ${counter} without its authenticated final record: it is truncated`)
-        this.push(open(queue.take(queue.length), true))
+        for (const part of open(queue.takeParts(queue.length), true)) if (part.length) this.push(part)
         state.key.fill(0)
         callback()
       } catch (error) {
