@@ -138,13 +138,15 @@ async function main(): Promise<void> {
     const load = fork(fileURLToPath(new URL('./load.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }) as ChildProcess
     teardowns.push(() => load.kill())
     for (const concurrency of [4, 16]) {
+      const serverCpu0 = process.cpuUsage()
       const result = await new Promise<RunResult>((resolve, reject) => {
         load.once('message', (msg: RunResult | { type: 'error'; message: string }) => (msg.type === 'result' ? resolve(msg) : reject(new Error(msg.message))))
         load.send({ type: 'run', port: appPort, path: '/api/caddy/ask?domain=edge7.localhost', hosts: ['127.0.0.1'], concurrency, durationMs: 10_000 })
       })
+      const serverCpu = process.cpuUsage(serverCpu0)
       const lat = result.latenciesUs.map((us) => us / 1000)
       console.log(
-        `ask, ${concurrency} connections: ${Math.round(result.requests / (result.elapsedMs / 1000))} req/s, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, errors ${result.errors}, statuses ${JSON.stringify(result.statuses)}`
+        `ask, ${concurrency} connections: ${Math.round(result.requests / (result.elapsedMs / 1000))} req/s, p50 ${pct(lat, 50).toFixed(2)} ms, p99 ${pct(lat, 99).toFixed(2)} ms, errors ${result.errors}, statuses ${JSON.stringify(result.statuses)}; CPU per request: tenantd ${((serverCpu.user + serverCpu.system) / result.requests).toFixed(1)} µs, load generator ${(result.cpuUs / result.requests).toFixed(1)} µs`
       )
     }
   } finally {

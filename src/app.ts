@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import http from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import './http/fastify-types.js'
 import { authPlugin } from './http/plugins/auth-plugin.js'
@@ -12,7 +13,7 @@ import { authRoutes } from './http/routes/auth-routes.js'
 import { healthRoutes } from './http/routes/health-routes.js'
 import { hostRoutes } from './http/routes/host-routes.js'
 import { migrationRoutes } from './http/routes/migration-routes.js'
-import { caddyAskRoutes } from './http/routes/caddy-ask-routes.js'
+import { caddyAskFastPath, caddyAskRoutes } from './http/routes/caddy-ask-routes.js'
 import { edgeRoutes } from './http/routes/edge-routes.js'
 import { domainRoutes } from './http/routes/domain-routes.js'
 import { tenantUpdateRoutes } from './http/routes/tenant-update-routes.js'
@@ -49,7 +50,19 @@ export interface AppOptions {
  *   await app.listen({ port: 5000 })
  */
 export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Promise<FastifyInstance> {
+  // Caddy's on-demand TLS ask is answered before fastify when it comes in Caddy's own shape
+  // (caddyAskFastPath); set once the resolver exists, below.
+  let fastAsk: ((request: http.IncomingMessage, response: http.ServerResponse) => boolean) | undefined
   const app = Fastify({
+    serverFactory: (handler, serverOptions) => {
+      const server = http.createServer((request, response) => fastAsk?.(request, response) || handler(request, response))
+      // What fastify sets on the server it makes itself (it leaves a factory's server alone).
+      const { keepAliveTimeout, requestTimeout, connectionTimeout } = serverOptions as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number }
+      if (keepAliveTimeout !== undefined) server.keepAliveTimeout = keepAliveTimeout
+      if (requestTimeout !== undefined) server.requestTimeout = requestTimeout
+      server.setTimeout(connectionTimeout ?? 0)
+      return server
+    },
     loggerInstance: tenantd.log,
     bodyLimit: options.bodyLimit ?? 1_048_576,
     // X-Forwarded-* count only from these peers (TENANTD_TRUSTED_PROXIES), e.g. Caddy.
@@ -111,6 +124,7 @@ export async function buildApp(tenantd: Tenantd, options: AppOptions = {}): Prom
   await app.register(tenantUpdateRoutes)
   await app.register(domainRoutes)
   await app.register(caddyAskRoutes)
+  fastAsk = caddyAskFastPath(tenantd.config.trustedProxies, (domain) => app.tenantResolver.addressOf(domain))
   await app.register(edgeRoutes)
   await app.register(backupRoutes)
   await app.register(backupPruneRoutes)

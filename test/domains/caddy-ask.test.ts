@@ -1,9 +1,11 @@
 import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
+import http from 'node:http'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import pg from 'pg'
 import t from 'tap'
+import { caddyAskFastPath } from '../../src/http/routes/caddy-ask-routes.js'
 import { startHarness } from '../helpers/harness.js'
 import { startEdgeStandIn } from './edge-stand-in.js'
 
@@ -97,6 +99,39 @@ t.test('404 for everything else, never a 5xx, nothing echoed', async (t) => {
     t.equal(res.statusCode, 404, `${what}: ${res.body.slice(0, 200)}`)
     t.equal(res.json().error, 'NotFound', what)
     if (domain && domain.length > 20) t.notOk(res.body.includes(domain.slice(0, 20)), `${what}: not echoed`)
+  }
+})
+
+t.test("over a socket, Caddy's asks skip fastify and get the route's answers byte for byte", async (t) => {
+  const port = (app.server.address() as AddressInfo).port
+  const overSocket = async (query: string) => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/caddy/ask${query}`)
+    return { status: res.status, type: res.headers.get('content-type'), body: await res.text() }
+  }
+  // The fast path alone, in a server of its own: it answers Caddy's shape and nothing else.
+  const fast = caddyAskFastPath(tenantd.config.trustedProxies, (domain) => app.tenantResolver.addressOf(domain))
+  const alone = http.createServer((request, response) => {
+    if (!fast(request, response)) response.writeHead(599).end()
+  })
+  await new Promise<void>((resolve) => alone.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => alone.close())
+  const alonePort = (alone.address() as AddressInfo).port
+  const answered = async (query: string) => (await fetch(`http://127.0.0.1:${alonePort}/api/caddy/ask${query}`)).status !== 599
+
+  const caddyShaped = ['acme.localhost', 'ACME.LocalHost', 'acme.localhost.', 'shop.acme.test', encodeURIComponent('Shop.Acme.Test.'), 'nope.localhost', 'sleepy.localhost', 'shop.sleepy.test', 'gone.localhost', 'pending.acme.test', '', encodeURIComponent('bücher.example'), encodeURIComponent('../../etc/passwd'), encodeURIComponent("acme' or '1'='1"), 'a+b.localhost']
+  for (const domain of caddyShaped) {
+    const viaInject = await ask(domain)
+    const viaSocket = await overSocket(`?domain=${domain}`)
+    t.equal(viaSocket.status, viaInject.statusCode, `${domain}: the same status`)
+    t.equal(viaSocket.body, viaInject.body, `${domain}: the same body`)
+    t.equal(viaSocket.type, viaInject.headers['content-type'], `${domain}: the same content type`)
+    t.ok(await answered(`?domain=${domain}`), `${domain}: answered by the fast path`)
+  }
+  // Every other shape goes through the route, which answers as before.
+  for (const query of ['', '?domain=acme.localhost&domain=shop.acme.test', '?domain=acme.localhost%00', '?domain=%ZZ', `?domain=${'a'.repeat(5000)}`, '?other=1&domain=acme.localhost']) {
+    t.notOk(await answered(query), `${query.slice(0, 40) || '(no query)'}: left to the route`)
+    const viaSocket = await overSocket(query)
+    t.equal(viaSocket.status, query.endsWith('other=1&domain=acme.localhost') ? 200 : 404, `${query.slice(0, 40) || '(no query)'}: the route's answer`)
   }
 })
 

@@ -1,6 +1,6 @@
-import { Type } from 'typebox'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BlockList, isIPv4, isIPv6 } from 'node:net'
 import { Forbidden, NotFound } from '../../errors.js'
 import { ErrorSchema } from '../schemas/common-schemas.js'
 import { AskQuery, AskReply } from '../schemas/domain-schemas.js'
@@ -17,29 +17,7 @@ import { AskQuery, AskReply } from '../schemas/domain-schemas.js'
  * megabyte of garbage, a repeated parameter) can turn it into anything but 403 or 404.
  */
 export async function caddyAskRoutes(app: FastifyInstance): Promise<void> {
-  const { config } = app.tenantd
-  const proxies = new BlockList()
-  for (const entry of config.trustedProxies) {
-    const [address, bits] = entry.split('/') as [string, string | undefined]
-    const family = isIPv6(address) ? 'ipv6' : 'ipv4'
-    if (bits === undefined) proxies.addAddress(address, family)
-    else proxies.addSubnet(address, Number(bits), family)
-  }
-  const fromProxy = (peer: string | undefined): boolean => {
-    if (!peer) return false
-    const v4 = peer.startsWith('::ffff:') && isIPv4(peer.slice(7)) ? peer.slice(7) : undefined
-    if (v4) return proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
-    return proxies.check(peer, isIPv6(peer) ? 'ipv6' : 'ipv4')
-  }
-
-  // Caddy keeps its connections alive: the peer of a socket is checked once, not per request
-  // (BlockList.check builds a SocketAddress each call, a fifth of this route's CPU under load).
-  const checked = new WeakMap<object, boolean>()
-  const socketFromProxy = (socket: FastifyRequest['socket']): boolean => {
-    let allowed = checked.get(socket)
-    if (allowed === undefined) checked.set(socket, (allowed = fromProxy(socket.remoteAddress)))
-    return allowed
-  }
+  const socketFromProxy = proxySocketCheck(app.tenantd.config.trustedProxies)
   // One logger for every ask (warnings only), instead of a child per request.
   let askLogger: FastifyBaseLogger | undefined
 
@@ -74,4 +52,72 @@ export async function caddyAskRoutes(app: FastifyInstance): Promise<void> {
       throw new NotFound('No active tenant serves this address.')
     }
   )
+}
+
+/**
+ * Whether a socket's peer is one of the proxies (TENANTD_TRUSTED_PROXIES), checked once per
+ * socket: Caddy keeps its connections alive, and BlockList.check builds a SocketAddress each
+ * call (a fifth of the route's CPU under load when it ran per request).
+ */
+function proxySocketCheck(trustedProxies: readonly string[]): (socket: Socket) => boolean {
+  const proxies = new BlockList()
+  for (const entry of trustedProxies) {
+    const [address, bits] = entry.split('/') as [string, string | undefined]
+    const family = isIPv6(address) ? 'ipv6' : 'ipv4'
+    if (bits === undefined) proxies.addAddress(address, family)
+    else proxies.addSubnet(address, Number(bits), family)
+  }
+  const fromProxy = (peer: string | undefined): boolean => {
+    if (!peer) return false
+    const v4 = peer.startsWith('::ffff:') && isIPv4(peer.slice(7)) ? peer.slice(7) : undefined
+    if (v4) return proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
+    return proxies.check(peer, isIPv6(peer) ? 'ipv6' : 'ipv4')
+  }
+  const checked = new WeakMap<Socket, boolean>()
+  return (socket) => {
+    let allowed = checked.get(socket)
+    if (allowed === undefined) checked.set(socket, (allowed = fromProxy(socket.remoteAddress)))
+    return allowed
+  }
+}
+
+const askPrefix = '/api/caddy/ask?domain='
+const notServed = JSON.stringify({ error: 'NotFound', message: 'No active tenant serves this address.' })
+
+/**
+ * The ask as Caddy sends it, answered before fastify sees the request: `GET
+ * /api/caddy/ask?domain=<name>` from a proxy's socket, one parameter. Under a handshake storm
+ * this is the hottest request tenantd serves, and fastify's routing, hooks, reply and
+ * serializer were most of its cost (docs/benchmarks.md "Edge"). The answers are the route's,
+ * byte for byte; anything else (another peer, another shape of query, HEAD, a NUL) returns
+ * false and goes through the route above, which answers it as it always has.
+ *
+ * @example
+ *   const fast = caddyAskFastPath(config.trustedProxies, (name) => resolver.addressOf(name))
+ *   http.createServer((req, res) => fast(req, res) || fastifyHandler(req, res))
+ */
+export function caddyAskFastPath(
+  trustedProxies: readonly string[],
+  addressOf: (domain: string) => { status: string } | undefined
+): (request: IncomingMessage, response: ServerResponse) => boolean {
+  const socketFromProxy = proxySocketCheck(trustedProxies)
+  return (request, response) => {
+    const url = request.url
+    if (request.method !== 'GET' || url === undefined || !url.startsWith(askPrefix)) return false
+    const raw = url.slice(askPrefix.length)
+    if (raw.includes('&') || raw.includes('#') || raw.length > 1024) return false
+    if (!socketFromProxy(request.socket)) return false
+    let domain: string
+    try {
+      domain = raw.includes('%') || raw.includes('+') ? decodeURIComponent(raw.replace(/\+/g, ' ')) : raw
+    } catch {
+      return false
+    }
+    if (domain.includes('\u0000')) return false
+    const served = addressOf(domain)?.status === 'active'
+    const body = served ? JSON.stringify({ domain: domain.toLowerCase().replace(/\.$/, ''), allowed: true }) : notServed
+    response.writeHead(served ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
+    response.end(body)
+    return true
+  }
 }
