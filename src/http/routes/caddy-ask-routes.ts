@@ -27,8 +27,8 @@ export async function caddyAskRoutes(app: FastifyInstance): Promise<void> {
     }
     const domain = (request.query as { domain?: unknown } | undefined)?.domain
     const address = typeof domain === 'string' ? app.tenantResolver.addressOf(domain) : undefined
-    if (address?.status !== 'active') throw new NotFound('No active tenant serves this address.')
-    return reply.send({ domain: (domain as string).toLowerCase().replace(/\.$/, ''), allowed: true })
+    if (address?.status !== 'active') throw new NotFound(notServedMessage)
+    return reply.send(allowedAnswer(domain as string))
   }
 
   app.get(
@@ -49,7 +49,7 @@ export async function caddyAskRoutes(app: FastifyInstance): Promise<void> {
     },
     // Never reached: the onRequest hook answers every request.
     async () => {
-      throw new NotFound('No active tenant serves this address.')
+      throw new NotFound(notServedMessage)
     }
   )
 }
@@ -81,8 +81,13 @@ function proxySocketCheck(trustedProxies: readonly string[]): (socket: Socket) =
   }
 }
 
+const notServedMessage = 'No active tenant serves this address.'
+/** The 200 answer for a name a tenant serves (the name as Caddy will use it). */
+const allowedAnswer = (domain: string) => ({ domain: domain.toLowerCase().replace(/\.$/, ''), allowed: true as const })
+
 const askPrefix = '/api/caddy/ask?domain='
-const notServed = JSON.stringify({ error: 'NotFound', message: 'No active tenant serves this address.' })
+/** The error handler's body for NotFound(notServedMessage). */
+const notServed = JSON.stringify({ error: 'NotFound', message: notServedMessage })
 
 /**
  * The ask as Caddy sends it, answered before fastify sees the request: `GET
@@ -115,7 +120,7 @@ export function caddyAskFastPath(
     }
     if (domain.includes('\u0000')) return false
     const served = addressOf(domain)?.status === 'active'
-    const body = served ? JSON.stringify({ domain: domain.toLowerCase().replace(/\.$/, ''), allowed: true }) : notServed
+    const body = served ? JSON.stringify(allowedAnswer(domain)) : notServed
     response.writeHead(served ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) })
     response.end(body)
     return true
