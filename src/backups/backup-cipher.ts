@@ -95,6 +95,13 @@ class ByteQueue {
     return out
   }
 
+  /** The first n bytes as one buffer, left in the queue (a copy only when they span several buffers). */
+  peek(n: number): Buffer {
+    const first = this.#parts[0]
+    if (first && first.length >= n) return first.subarray(0, n)
+    return Buffer.concat(this.#parts, this.length).subarray(0, n)
+  }
+
   /** The first n bytes as one buffer (a copy only when they span several buffers). */
   take(n: number): Buffer {
     const parts = this.takeParts(n)
@@ -216,6 +223,27 @@ function openDataKey(sealer: SecretSealer, headerSealed: string, catalogSealed: 
 }
 
 /**
+ * The length of the header JSON once the queue holds the file's prefix (magic bytes and
+ * length), undefined before; a prefix that is not ours is refused.
+ */
+function headerLengthOf(queue: ByteQueue): number | undefined {
+  if (queue.length < prefixLength) return undefined
+  const prefix = queue.peek(prefixLength)
+  if (!prefix.subarray(0, magic.length).equals(magic)) throw new BackupFileError('not a tenantd backup file (wrong magic bytes)')
+  const length = prefix.readUInt32BE(magic.length)
+  if (length > maxHeaderLength) throw new BackupFileError('not a tenantd backup file (header too large)')
+  return length
+}
+
+function parseHeader(json: Buffer): BackupFileHeader {
+  try {
+    return JSON.parse(json.toString('utf8')) as BackupFileHeader
+  } catch (cause) {
+    throw new BackupFileError('the backup file header is not readable JSON: the file is damaged', { cause })
+  }
+}
+
+/**
  * Reads only the header of a backup file (the first few hundred bytes) and lets go of the
  * stream: key rotation takes the sealed data key of a backup whose catalog row lacks it.
  *
@@ -227,18 +255,9 @@ export async function readBackupHeader(source: NodeJS.ReadableStream & { destroy
   try {
     for await (const chunk of source) {
       queue.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string))
-      if (queue.length < prefixLength) continue
-      const all = queue.take(queue.length)
-      queue.push(all)
-      if (!all.subarray(0, magic.length).equals(magic)) throw new BackupFileError('not a tenantd backup file (wrong magic bytes)')
-      const length = all.readUInt32BE(magic.length)
-      if (length > maxHeaderLength) throw new BackupFileError('not a tenantd backup file (header too large)')
-      if (all.length < prefixLength + length) continue
-      try {
-        return JSON.parse(all.subarray(prefixLength, prefixLength + length).toString('utf8')) as BackupFileHeader
-      } catch (cause) {
-        throw new BackupFileError('the backup file header is not readable JSON: the file is damaged', { cause })
-      }
+      const length = headerLengthOf(queue)
+      if (length === undefined || queue.length < prefixLength + length) continue
+      return parseHeader(queue.peek(prefixLength + length).subarray(prefixLength))
     }
     throw new BackupFileError('the file ends inside its header: it is truncated or not a backup file')
   } finally {
@@ -282,25 +301,16 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
       )
     }
   }
+  /** Hands on a record's plaintext, once open() has proved it. */
+  const release = (stream: Transform, plain: Buffer[]): void => {
+    for (const part of plain) if (part.length) stream.push(part)
+  }
   const readHeader = (): boolean => {
-    if (queue.length < prefixLength) return false
+    const length = headerLengthOf(queue)
+    if (length === undefined || queue.length < prefixLength + length) return false
     const head = queue.take(prefixLength)
-    if (!head.subarray(0, magic.length).equals(magic)) throw new BackupFileError('not a tenantd backup file (wrong magic bytes)')
-    const length = head.readUInt32BE(magic.length)
-    if (length > maxHeaderLength) throw new BackupFileError('not a tenantd backup file (header too large)')
-    if (queue.length < length) {
-      // Put the prefix back and wait for more bytes.
-      const rest = queue.take(queue.length)
-      queue.push(Buffer.concat([head, rest]))
-      return false
-    }
     const json = queue.take(length)
-    let header: BackupFileHeader
-    try {
-      header = JSON.parse(json.toString('utf8')) as BackupFileHeader
-    } catch (cause) {
-      throw new BackupFileError('the backup file header is not readable JSON: the file is damaged', { cause })
-    }
+    const header = parseHeader(json)
     if (header.format !== 'tenantd-backup' || header.version !== 1 || header.cipher !== 'aes-256-gcm') {
       throw new BackupFileError(`unsupported backup file format ${String(header.format)} v${String(header.version)}`)
     }
@@ -324,7 +334,7 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
         queue.push(chunk)
         if (!state && !readHeader()) return callback()
         // Hold back the last record: only at the end of the stream do we know it must be final.
-        while (queue.length > state!.recordSize) for (const part of open(queue.takeParts(state!.recordSize), false)) if (part.length) this.push(part)
+        while (queue.length > state!.recordSize) release(this, open(queue.takeParts(state!.recordSize), false))
         callback()
       } catch (error) {
         callback(error as Error)
@@ -334,7 +344,7 @@ export function createBackupDecryptor(sealer: SecretSealer, expected: BackupIden
       try {
         if (!state) throw new BackupFileError('the file ends inside its header: it is truncated or not a backup file')
         if (queue.length < tagLength) throw new BackupFileError(`the file ends at record ${counter} without its authenticated final record: it is truncated`)
-        for (const part of open(queue.takeParts(queue.length), true)) if (part.length) this.push(part)
+        release(this, open(queue.takeParts(queue.length), true))
         state.key.fill(0)
         callback()
       } catch (error) {
