@@ -3,6 +3,7 @@ import pg, { escapeIdentifier } from 'pg'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { BackupRow } from '../catalog/catalog-schema.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { tenantClientConfig } from '../tenancy/tenant-connection.js'
 import type { TenantDirectory } from '../tenancy/tenant-directory.js'
@@ -75,7 +76,7 @@ export async function testRestoreBackup(deps: TestRestoreDeps, backup: BackupRow
   } finally {
     // Always: a scratch database must never outlive its check.
     await deps.hosts
-      .withAdminClient(tenant.host_id, (client) => client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(scratch)} WITH (FORCE)`))
+      .withAdminClient(tenant.host_id, (client) => dropDatabase(client, scratch))
       .catch(() => {})
   }
 

@@ -1,10 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import type pg from 'pg'
 import { escapeIdentifier } from 'pg'
-import { SqlState, sqlState } from '../errors.js'
-
-/** How long the swap waits for the tenant's terminated sessions to be gone. */
-const drainTimeoutMs = 10_000
+import { withSessionsEnded } from '../hosts/database-sessions.js'
 
 /** Whether a database of that name exists on the client's server. */
 export async function databaseExists(client: pg.ClientBase, database: string): Promise<boolean> {
@@ -47,24 +43,19 @@ export async function swapDatabases(client: pg.ClientBase, names: { current: str
   if (state === 'neither') throw new Error(`the database ${names.restored} to swap in is missing; run the restore again`)
   await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS false`)
   try {
-    const deadline = Date.now() + drainTimeoutMs
-    for (;;) {
-      // Sessions of the tenant's role (its app, tenantd's pools): ended, they reconnect to the
-      // restored database a moment later.
-      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [names.current])
+    // Sessions of the tenant's role (its app, tenantd's pools) are ended: they reconnect to
+    // the restored database a moment later.
+    await withSessionsEnded(client, names.current, async () => {
       try {
         await client.query('begin')
         await client.query(`ALTER DATABASE ${current} RENAME TO ${escapeIdentifier(names.previous)}`)
         await client.query(`ALTER DATABASE ${escapeIdentifier(names.restored)} RENAME TO ${current}`)
         await client.query('commit')
-        break
       } catch (error) {
         await client.query('rollback').catch(() => {})
-        // 55006: a terminated session has not quite gone yet. Anything else is real.
-        if (sqlState(error) !== SqlState.objectInUse || Date.now() > deadline) throw error
-        await sleep(50)
+        throw error
       }
-    }
+    })
   } catch (error) {
     await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS true`).catch(() => {})
     throw error

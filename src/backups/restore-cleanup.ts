@@ -1,4 +1,4 @@
-import { escapeIdentifier } from 'pg'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import { PeriodicSweep } from '../operations/periodic-sweep.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
@@ -60,7 +60,7 @@ export class RestoreCleanup extends PeriodicSweep {
       const tenant = await trx.selectFrom('tenants').select(['id', 'slug', 'host_id', 'database_name']).where('id', '=', row.tenant_id).executeTakeFirstOrThrow()
       // Never the tenant's own database, whatever a row says.
       if (row.previous_database !== tenant.database_name) {
-        await this.deps.hosts.withAdminClient(tenant.host_id, (client) => client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(row.previous_database)} WITH (FORCE)`))
+        await this.deps.hosts.withAdminClient(tenant.host_id, (client) => dropDatabase(client, row.previous_database))
       } else {
         this.deps.log.error({ tenantId: tenant.id, database: row.previous_database }, 'a restore record names the tenant\'s own database as kept; not dropping it')
       }

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import { escapeIdentifier } from 'pg'
 import type { BackupRow } from '../catalog/catalog-schema.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { streamBackupToPgRestore, type BackupReaderDeps } from './backup-reader.js'
 import type { BackupTargets } from './backup-targets.js'
@@ -35,7 +36,7 @@ export interface RestoreTarget {
 export async function restoreBackupInto(deps: RestoreIntoDeps, backup: BackupRow, target: RestoreTarget, onBytes?: (stored: number) => void): Promise<void> {
   const database = escapeIdentifier(target.database)
   await deps.hosts.withAdminClient(target.hostId, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+    await dropDatabase(client, target.database)
     await client.query(`CREATE DATABASE ${database} OWNER ${escapeIdentifier(target.role)} ENCODING 'UTF8' TEMPLATE template0`)
     await client.query(`REVOKE ALL ON DATABASE ${database} FROM PUBLIC`)
   })

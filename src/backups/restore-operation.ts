@@ -7,6 +7,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { BackupRow } from '../catalog/catalog-schema.js'
 import { BackupNewerThanCode, BackupNotRestorable } from '../errors.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import type { OperationHandler, StepContext } from '../operations/operation-runner.js'
 import { tenantClientConfig } from '../tenancy/tenant-connection.js'
@@ -102,7 +103,7 @@ export async function revertSwap(deps: SwapDeps, tenantId: string, names: { rest
   }
   await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
     await openDatabase(client, tenant.database_name)
-    if (drop) await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(names.restored)} WITH (FORCE)`)
+    if (drop) await dropDatabase(client, names.restored)
   })
   await unfreezeTenant(deps, tenant.id, reason)
   return state === 'after' ? 'swapped back' : 'not swapped'
@@ -172,7 +173,7 @@ export function restoreHandler(deps: RestoreOperationDeps): OperationHandler<Res
   const restoreInto = async (context: StepContext<RestoreParams>, tenant: TenantRecord, backup: BackupRow) => {
     const restored = context.params.restoredDatabase
     await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(restored)} WITH (FORCE)`)
+      await dropDatabase(client, restored)
       await client.query(`CREATE DATABASE ${escapeIdentifier(restored)} OWNER ${escapeIdentifier(tenant.role_name)} ENCODING 'UTF8' TEMPLATE template0`)
       await client.query(`REVOKE ALL ON DATABASE ${escapeIdentifier(restored)} FROM PUBLIC`)
     })

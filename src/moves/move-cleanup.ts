@@ -1,4 +1,5 @@
 import { escapeIdentifier } from 'pg'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import { PeriodicSweep } from '../operations/periodic-sweep.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
@@ -58,7 +59,7 @@ export class MoveCleanup extends PeriodicSweep {
       await this.deps.hosts.withAdminClient(row.source_host_id, async (client) => {
         // Never the tenant's live database, whatever a row says.
         if (!(tenant.host_id === row.source_host_id && tenant.database_name === row.kept_database)) {
-          await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(row.kept_database)} WITH (FORCE)`)
+          await dropDatabase(client, row.kept_database)
         }
         // The tenant's roles there too, unless it lives on that host again (or they own more).
         if (tenant.host_id !== row.source_host_id) {

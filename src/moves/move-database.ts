@@ -4,6 +4,7 @@ import { escapeIdentifier, escapeLiteral } from 'pg'
 import { pgToolEnv, pgToolPath, stderrTail, type PgConnection } from '../backups/pg-client-tools.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { SqlState, sqlState } from '../errors.js'
+import { dropDatabase, withSessionsEnded } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { loginRoleOf } from '../tenancy/tenant-connection.js'
 import type { TenantRecord } from '../tenancy/tenant-directory.js'
@@ -54,7 +55,7 @@ export async function ensureRoles(hosts: HostRegistry, host: DbHostRow, tenant: 
 export async function recreateDatabase(hosts: HostRegistry, host: DbHostRow, tenant: TenantRecord): Promise<void> {
   await hosts.withAdminClient(host, async (client) => {
     const db = escapeIdentifier(tenant.database_name)
-    await client.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`)
+    await dropDatabase(client, tenant.database_name)
     await client.query(`CREATE DATABASE ${db} OWNER ${escapeIdentifier(tenant.role_name)} ENCODING 'UTF8' TEMPLATE template0`)
     await client.query(`REVOKE ALL ON DATABASE ${db} FROM PUBLIC`)
   })
@@ -66,7 +67,7 @@ export async function recreateDatabase(hosts: HostRegistry, host: DbHostRow, ten
  */
 export async function dropTargetCopy(hosts: HostRegistry, host: DbHostRow, tenant: Pick<TenantRecord, 'database_name' | 'role_name' | 'login_role'>): Promise<void> {
   await hosts.withAdminClient(host, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(tenant.database_name)} WITH (FORCE)`)
+    await dropDatabase(client, tenant.database_name)
     await dropRoles(client, tenantRoles(tenant))
   })
 }
@@ -144,16 +145,7 @@ export async function keepSourceDatabase(client: pg.ClientBase, database: string
   if (await exists(database)) {
     if (await exists(kept)) throw new Error(`both ${database} and ${kept} exist on the source host; resolve by hand`)
     await client.query(`ALTER DATABASE ${escapeIdentifier(database)} WITH ALLOW_CONNECTIONS false`)
-    for (let i = 0; ; i++) {
-      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database])
-      try {
-        await client.query(`ALTER DATABASE ${escapeIdentifier(database)} RENAME TO ${escapeIdentifier(kept)}`)
-        break
-      } catch (error) {
-        if (sqlState(error) !== SqlState.objectInUse || i > 200) throw error
-        await new Promise((r) => setTimeout(r, 50))
-      }
-    }
+    await withSessionsEnded(client, database, () => client.query(`ALTER DATABASE ${escapeIdentifier(database)} RENAME TO ${escapeIdentifier(kept)}`))
   }
   if (await exists(kept)) await client.query(`ALTER DATABASE ${escapeIdentifier(kept)} WITH ALLOW_CONNECTIONS false`)
 }

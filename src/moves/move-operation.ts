@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/audit-log.js'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { HostUnavailable } from '../errors.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import type { OperationHandler, StepContext } from '../operations/operation-runner.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
@@ -526,7 +527,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
             // The tenant is back where the earlier move took it from: that move's kept copy is stale now.
             const earlier = await deps.catalog.selectFrom('tenant_moves').selectAll().where('id', '=', context.params.rollbackOf).executeTakeFirst()
             if (earlier && earlier.state === 'kept') {
-              await deps.hosts.withAdminClient(earlier.source_host_id, (client) => client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(earlier.kept_database)} WITH (FORCE)`))
+              await deps.hosts.withAdminClient(earlier.source_host_id, (client) => dropDatabase(client, earlier.kept_database))
               await deps.catalog.updateTable('tenant_moves').set({ state: 'rolled_back', rolled_back_at: new Date(), dropped_at: new Date() }).where('id', '=', earlier.id).execute()
             }
           }

@@ -3,6 +3,7 @@ import { escapeIdentifier, escapeLiteral } from 'pg'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { AuditLog } from '../audit/audit-log.js'
 import { SqlState, sqlState } from '../errors.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { migrateTenantDatabase, readBaseMigrations } from '../migrations/tenant-migrator.js'
 import type { OperationHandler, StepContext } from '../operations/operation-runner.js'
@@ -284,7 +285,7 @@ export function provisionHandler(deps: ProvisionDeps): OperationHandler<Provisio
 /** Drops a tenant's database (closing its sessions) and role; both may already be gone. */
 export async function dropTenantDatabaseAndRole(hosts: HostRegistry, tenant: Pick<TenantRecord, 'host_id' | 'database_name' | 'role_name'>): Promise<void> {
   await hosts.withAdminClient(tenant.host_id, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(tenant.database_name)} WITH (FORCE)`)
+    await dropDatabase(client, tenant.database_name)
     // The login roles of credential rotation (members of the owner role) go first.
     for (const login of rotationLoginRoles(tenant.role_name)) await client.query(`DROP ROLE IF EXISTS ${escapeIdentifier(login)}`)
     await client.query(`DROP ROLE IF EXISTS ${escapeIdentifier(tenant.role_name)}`)

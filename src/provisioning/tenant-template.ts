@@ -2,6 +2,7 @@ import { escapeIdentifier } from 'pg'
 import type pg from 'pg'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { SqlState, sqlState } from '../errors.js'
+import { dropDatabase } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import type { Logger } from '../logger.js'
 import type { MigrationFile } from '../catalog/control-migrator.js'
@@ -108,7 +109,7 @@ export class TenantTemplates {
     const state = await this.hosts.withAdminClient(host, (client) => this.#refresh(client, files), TEMPLATE_DATABASE)
     if (state === 'drift') {
       this.log.info({ host: host.name }, 'base migrations changed after the template applied them; rebuilding the template')
-      await admin.query(`DROP DATABASE IF EXISTS ${escapeIdentifier(TEMPLATE_DATABASE)} WITH (FORCE)`)
+      await dropDatabase(admin, TEMPLATE_DATABASE)
       await this.#createTemplate(admin)
       return (await this.hosts.withAdminClient(host, (client) => this.#refresh(client, files), TEMPLATE_DATABASE)) === 'current'
     }
