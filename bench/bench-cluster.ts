@@ -14,6 +14,9 @@ import { startTestCluster, type TestCluster } from '../test/helpers/cluster.js'
  * random port, fsync off), set up the way test/helpers/harness.ts does it, but without
  * building the HTTP app so the caller can add routes before `ready()`.
  */
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
 export interface BenchTenantd {
   cluster: TestCluster
   tenantd: Tenantd

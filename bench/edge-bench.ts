@@ -9,7 +9,7 @@ import { execa } from 'execa'
 import { buildApp } from '../src/app.js'
 import { freePort } from '../src/embedded/embedded-cluster.js'
 import { startCaddy } from '../test/helpers/caddy-process.js'
-import { startBenchTenantd } from './bench-cluster.js'
+import { median, startBenchTenantd } from './bench-cluster.js'
 import type { RunResult } from './load.js'
 
 // npm run bench:edge — the edge (Caddy) at 10, 100, 1,000 and 10,000 tenants:
@@ -22,7 +22,6 @@ import type { RunResult } from './load.js'
 const SIZES = (process.env.BENCH_EDGE_SIZES ?? '10,100,1000,10000').split(',').map(Number)
 const ROUNDS = Number(process.env.BENCH_EDGE_ROUNDS ?? 5)
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
 
 function getThroughCaddy(port: number, host: string, urlPath: string): Promise<number> {
