@@ -22,7 +22,7 @@
  *    (storage → SHA-256 → decrypt → pg_restore --single-transaction into a new database, as the
  *    restore operation's restoreDatabase step runs it) against a bare pg_restore, same flags,
  *    of the same -Fc file in plaintext on disk, into another new database. Alternated, and
- *    BENCH_BACKUP_RESTORE_REPEATS times each (default 3; the median counts): one restore of a
+ *    BENCH_BACKUP_RESTORE_REPEATS times each (default 5; the median counts): one restore of a
  *    few MB takes about 0.4 s, and a single pair of them moved the ratio by ±0.4 on a quiet VM.
  *
  * Goals: c=1 ≤ 1.05× the loop; c=2 ≥ 1.6× faster than the loop; restore ≤ 1.1× bare
@@ -53,7 +53,7 @@ const SCALE = Number(process.env.BENCH_BACKUP_SCALE ?? 1)
 const ROUNDS = Number(process.env.BENCH_BACKUP_ROUNDS ?? 2)
 const BATCH = Number(process.env.BENCH_BACKUP_BATCH ?? 10)
 const RESTORES = Number(process.env.BENCH_BACKUP_RESTORES ?? 5)
-const RESTORE_REPEATS = Math.max(1, Number(process.env.BENCH_BACKUP_RESTORE_REPEATS ?? 3))
+const RESTORE_REPEATS = Math.max(1, Number(process.env.BENCH_BACKUP_RESTORE_REPEATS ?? 5))
 const PG_BIN = process.env.TENANTD_PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin'
 /** About 250 bytes per row on disk (heap, without the primary key index). */
 const ROWS_PER_MB = 4_000
