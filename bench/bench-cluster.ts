@@ -9,14 +9,14 @@ import type { TenantRecord } from '../src/tenancy/tenant-directory.js'
 import { startTenantd, type Tenantd } from '../src/tenantd.js'
 import { startTestCluster, type TestCluster } from '../test/helpers/cluster.js'
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
 /**
  * A started tenantd (DATABASE_URL mode) over a throwaway embedded PostgreSQL cluster (SCRAM,
  * random port, fsync off), set up the way test/helpers/harness.ts does it, but without
  * building the HTTP app so the caller can add routes before `ready()`.
  */
-/** The middle value (the upper one of an even count). */
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-
 export interface BenchTenantd {
   cluster: TestCluster
   tenantd: Tenantd
