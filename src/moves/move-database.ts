@@ -1,6 +1,7 @@
 import { execa } from 'execa'
 import pg from 'pg'
 import { escapeIdentifier, escapeLiteral } from 'pg'
+import { databaseExists } from '../backups/database-swap.js'
 import { pgToolEnv, pgToolPath, stderrTail, type PgConnection } from '../backups/pg-client-tools.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { SqlState, sqlState } from '../errors.js'
@@ -141,7 +142,7 @@ export async function reopenSourceToTenant(client: pg.ClientBase, tenant: Pick<T
 
 /** Renames the source database to its kept name and closes it to connections; idempotent. */
 export async function keepSourceDatabase(client: pg.ClientBase, database: string, kept: string): Promise<void> {
-  const exists = async (name: string) => ((await client.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0
+  const exists = (name: string) => databaseExists(client, name)
   if (await exists(database)) {
     if (await exists(kept)) throw new Error(`both ${database} and ${kept} exist on the source host; resolve by hand`)
     await client.query(`ALTER DATABASE ${escapeIdentifier(database)} WITH ALLOW_CONNECTIONS false`)

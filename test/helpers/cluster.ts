@@ -13,6 +13,8 @@ export interface TestCluster extends EmbeddedCluster {
   url(database?: string, user?: string, password?: string): string
   /** Runs SQL as the superuser. */
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[], database?: string): Promise<pg.QueryResult<R>>
+  /** Whether a database of that name exists on this cluster. */
+  databaseExists(name: string): Promise<boolean>
   /** Creates a non-superuser role with CREATEDB, CREATEROLE and REPLICATION, as tenantd's host admin. */
   createAdminRole(name: string): Promise<{ user: string; password: string }>
 }
@@ -51,6 +53,9 @@ export async function startTestCluster(t: Teardown, options: { maxConnections?: 
       } finally {
         await client.end()
       }
+    },
+    async databaseExists(this: TestCluster, name: string) {
+      return ((await this.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0
     },
     async createAdminRole(name) {
       const password = randomBytes(18).toString('base64url')

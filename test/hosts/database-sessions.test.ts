@@ -25,7 +25,7 @@ const adminClient = async () => {
   t.teardown(() => client.end())
   return client
 }
-const databaseExists = async (name: string) => ((await cluster.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0
+const databaseExists = (name: string) => cluster.databaseExists(name)
 
 /** A database of `acme` in which an autovacuum worker is running (held slow by the table's cost settings) when this returns. */
 async function databaseUnderAutovacuum(name: string): Promise<void> {
