@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -62,7 +63,8 @@ export async function startBenchTenantd(options: BenchTenantdOptions): Promise<B
       TENANTD_ADMIN_EMAIL: 'root@tenantd.bench',
       TENANTD_ADMIN_PASSWORD: 'root-password-1',
       TENANTD_BASE_DOMAIN: 'localhost',
-      LOG_LEVEL: 'warn',
+      // BENCH_LOG_LEVEL (e.g. info: every operation step, timestamped) with BENCH_LOG_FILE to read them.
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
       // Nothing on a timer behind the measurements' back, and nothing written into the checkout:
       // no scheduled backups (nor a missed slot's catch-up), no size sampling, the Caddyfile
       // (rendered and validated on every routing change) in a temporary directory.
@@ -75,6 +77,7 @@ export async function startBenchTenantd(options: BenchTenantdOptions): Promise<B
     const warnings: string[] = []
     const sink = new Writable({
       write(chunk, _encoding, done) {
+        if (process.env.BENCH_LOG_FILE) appendFileSync(process.env.BENCH_LOG_FILE, chunk)
         warnings.push(...String(chunk).split('\n').filter(Boolean))
         if (warnings.length > 1000) warnings.splice(0, warnings.length - 1000)
         done()

@@ -190,7 +190,6 @@ export class EdgeSync {
   /** One sync on the connection that holds the edge lock (one pooled connection per sync, however busy the pool). */
   async #syncLocked(db: CatalogDb, forceApply: boolean): Promise<SyncResult> {
     const { config, log } = this.deps
-    const state = await db.selectFrom('edge_state').selectAll().executeTakeFirstOrThrow()
     const snapshot = await readEdgeSnapshot(db, config.baseDomain)
     const { generation } = snapshot
     this.#lastAddresses = snapshot.addresses.length
@@ -204,7 +203,7 @@ export class EdgeSync {
     } catch (error) {
       throw await this.#refuseRender(error, generation)
     }
-    const behind = generation > Number(state.applied_generation) || staged.changed || state.last_error !== null
+    const behind = generation > snapshot.appliedGeneration || staged.changed || snapshot.failing
     let applied = false
     let applyError: unknown
     if (apply && (behind || forceApply)) {
@@ -236,8 +235,8 @@ export class EdgeSync {
       .set((eb) => ({
         rendered_generation: generation,
         file_sha256: staged.sha256,
-        last_render_at: staged.changed ? now : state.last_render_at,
         updated_at: now,
+        ...(staged.changed ? { last_render_at: now } : {}),
         ...(applied ? { applied_generation: generation, reloads: eb('reloads', '+', 1), last_reload_at: now } : {}),
         // Rendered, and applied if reloads are on: whatever failed before is over.
         ...(applyError === undefined ? { last_error: null, last_error_at: null } : {}),
