@@ -8,6 +8,7 @@ import { SqlState, sqlState } from '../errors.js'
 import { dropDatabase, withSessionsEnded } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { loginRoleOf } from '../tenancy/tenant-connection.js'
+import { moveSchema } from './table-copy.js'
 import type { TenantRecord } from '../tenancy/tenant-directory.js'
 
 /** How long the tenant's own sessions on the source get to finish their statements before they are ended. */
@@ -86,25 +87,32 @@ export async function dropRoles(client: pg.ClientBase, roles: string[]): Promise
 }
 
 /**
- * Streams the schema of one section (`pre-data`: tables, types, functions; `post-data`:
- * indexes, constraints, triggers) from the source database to the target: pg_dump's output
- * piped into pg_restore, no file, passwords in the environment. pg_dump logs in as the host
- * admin and reads as the tenant's owner role (`--role`): the tenant's own login is refused on
- * the source under the freeze. pg_restore runs as the tenant's role on the target.
- * post-data is restored with --clean so a retry replaces what an interrupted one made.
+ * The tenant's schema (no rows) as a pg_dump custom-format archive, held in memory: a schema is
+ * kilobytes, and one dump serves both restores (`pre-data` before the rows, `post-data` after).
+ * pg_dump logs in as the host admin and reads as the tenant's owner role (`--role`): the
+ * tenant's own login is refused on the source under the freeze. Passwords go in the
+ * environment, never in argv.
  */
-export async function copySchemaSection(pgBinDir: string | undefined, source: PgConnection & { role: string }, target: PgConnection, section: 'pre-data' | 'post-data'): Promise<void> {
-  const args = ['--format=custom', '--schema-only', `--section=${section}`, '--no-owner', '--no-acl', '--no-password', '--exclude-schema=tenantd_move', `--role=${source.role}`]
-  const dump = execa(pgToolPath(pgBinDir, 'pg_dump'), args, {
-    extendEnv: false,
-    env: pgToolEnv(source),
-    stdin: 'ignore',
-    stderr: 'pipe',
-  })
-  const restoreArgs = ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '--no-password', `--dbname=${target.database}`, ...(section === 'post-data' ? ['--clean', '--if-exists'] : [])]
-  const restore = dump.pipe(pgToolPath(pgBinDir, 'pg_restore'), restoreArgs, { extendEnv: false, env: pgToolEnv(target), stderr: 'pipe' })
+export async function dumpSchema(pgBinDir: string | undefined, source: PgConnection & { role: string }): Promise<Buffer> {
+  const args = ['--format=custom', '--schema-only', '--no-owner', '--no-acl', '--no-password', `--exclude-schema=${moveSchema}`, `--role=${source.role}`]
   try {
-    await restore
+    const { stdout } = await execa(pgToolPath(pgBinDir, 'pg_dump'), args, { extendEnv: false, env: pgToolEnv(source), stdin: 'ignore', encoding: 'buffer', stripFinalNewline: false })
+    return Buffer.from(stdout)
+  } catch (error) {
+    const detail = stderrTail(Buffer.from((error as { stderr?: Uint8Array }).stderr ?? []).toString())
+    throw new Error(`reading the schema on the source ${source.host}:${source.port} failed: ${detail || (error as Error).message.split('\n')[0]}`, { cause: error })
+  }
+}
+
+/**
+ * Restores one section of a schema archive (dumpSchema) on the target as the tenant's role, in
+ * one transaction: `pre-data` (tables, types, functions) or `post-data` (indexes, constraints,
+ * triggers). post-data is restored with --clean so a retry replaces what an interrupted one made.
+ */
+export async function restoreSchemaSection(pgBinDir: string | undefined, archive: Buffer, target: PgConnection, section: 'pre-data' | 'post-data'): Promise<void> {
+  const args = ['--no-owner', '--no-acl', '--exit-on-error', '--single-transaction', '--no-password', `--section=${section}`, `--dbname=${target.database}`, ...(section === 'post-data' ? ['--clean', '--if-exists'] : [])]
+  try {
+    await execa(pgToolPath(pgBinDir, 'pg_restore'), args, { extendEnv: false, env: pgToolEnv(target), input: archive })
   } catch (error) {
     const detail = stderrTail((error as { stderr?: unknown }).stderr)
     throw new Error(`copying the schema (${section}) to the target ${target.host}:${target.port} failed: ${detail || (error as Error).message.split('\n')[0]}`, { cause: error })

@@ -24,17 +24,32 @@ import {
 } from './logical-capture.js'
 import {
   closeSourceToTenant,
-  copySchemaSection,
   dropTargetCopy,
+  dumpSchema,
   ensureRoles,
   keepSourceDatabase,
   recreateDatabase,
   reopenSourceToTenant,
+  restoreSchemaSection,
   tenantConnection,
   withTenantOn,
 } from './move-database.js'
 import { freezeForMove, unfreezeAfterMove } from './move-freeze.js'
-import { copySequences, copyTable, digestDifferences, keyedRowsDigest, listTables, moveSchema, qualified, tableDigests, tableKey, type TableDigests, type TenantTable } from './table-copy.js'
+import { describeSchema, schemaDifferences } from './schema-compare.js'
+import {
+  copySequences,
+  copyTable,
+  digestDifferences,
+  keyedRowsDigest,
+  listTables,
+  moveSchema,
+  qualified,
+  sessionsFor,
+  tableDigests,
+  tableKey,
+  type TableDigests,
+  type TenantTable,
+} from './table-copy.js'
 
 export interface MoveOperationDeps {
   catalog: CatalogDb
@@ -85,13 +100,13 @@ const smallRound = 20
 const catchUpBytes = 1024 * 1024
 /** A tenant writing faster than its changes apply still gets moved: after this, the freeze takes the rest. */
 const catchUpMaxMs = 120_000
-/** Connections per side that compute the per-table checksums under the freeze. */
+/** At most this many connections per side compute the per-table checksums (one per 32 MiB of tables: sessionsFor). */
 const digestConnections = 4
 /** Touched keys compared per round trip under the freeze. */
 const keysPerRead = 5_000
 /** A table with more touched keys than this is compared whole (a scan beats that many index lookups). */
 const wholeTableKeys = 200_000
-/** Connections that copy tables at once (each a source and a target session). */
+/** At most this many connections copy tables at once (each a source and a target session; one per 32 MiB of tables). */
 const copyConnections = 3
 
 /** Splits a list into at most n non-empty parts, round robin. */
@@ -104,14 +119,15 @@ function spread<T>(items: T[], n: number): T[][] {
 /**
  * The `move` operation: the tenant's database copied to another db host while it stays
  * writable, then a short cutover. Steps, each idempotent and resumable:
- * prepareTarget (capture method chosen, roles on the target) → copySchema (an empty database
- * on the target, then tables and types, pg_dump piped into pg_restore) → copyData (logical slot created with an
- * exported snapshot; every table streamed in that snapshot with binary COPY) → createIndexes
- * (indexes, constraints, triggers) → catchUp (changes decoded from the slot applied while the
+ * prepareTarget (capture method chosen, roles on the target) → copySchema (the schema read
+ * with pg_dump into memory while an empty database is made on the target, then its tables and
+ * types restored) → copyData (logical slot created with an exported snapshot; every table
+ * streamed in that snapshot with binary COPY) → createIndexes (indexes, constraints, triggers,
+ * from the same archive) → catchUp (changes decoded from the slot applied while the
  * tenant writes on) → freeze (503 + Retry-After on every replica, pools evicted, the role's
  * logins refused and its sessions ended on the source) → applyFinalChanges → setSequences →
- * compareTables (row counts and checksums of every table, both sides) → switchCatalog (the
- * tenant's host changes, NOTIFY: every replica drops its pool) → unfreeze → keepSource (slot
+ * compareTables (the schema object by object, then row counts and checksums, both sides) →
+ * switchCatalog (the tenant's host changes, NOTIFY: every replica drops its pool) → unfreeze → keepSource (slot
  * dropped, source renamed `<db>_moved_<ts>` and closed, kept TENANTD_MOVE_KEEP_HOURS).
  *
  * A failure before switchCatalog puts everything back (freeze ended, source role allowed to
@@ -123,6 +139,8 @@ function spread<T>(items: T[], n: number): T[][] {
  *   operations.register(moveHandler(deps))
  */
 export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParams> {
+  /** The schema archive copySchema read, per operation, for createIndexes (kilobytes; gone once used or reverted). */
+  const schemaArchives = new Map<string, Buffer>()
   const load = async (context: StepContext<MoveParams>) => {
     deps.tenants.invalidate(context.operation.tenant_id!)
     const tenant = await deps.tenants.get(context.operation.tenant_id!)
@@ -158,17 +176,17 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
   const onSource = <T>(source: DbHostRow, tenant: TenantRecord, fn: (client: pg.ClientBase) => Promise<T>) =>
     deps.hosts.withAdminClient(source, fn, tenant.database_name)
   const asTenant = async (client: pg.ClientBase, tenant: TenantRecord) => client.query(`SET ROLE ${escapeIdentifier(tenant.role_name)}`)
-  const tablesOf = async (source: DbHostRow, tenant: TenantRecord) => onSource(source, tenant, listTables)
+  const tablesOf = async (source: DbHostRow, tenant: TenantRecord, options?: { sizes?: boolean }) => onSource(source, tenant, (client) => listTables(client, options))
 
   /**
    * Row counts and checksums of every table on both sides: the source as of `snapshot` (or
    * now, under the freeze), the target as it is. Read on a few connections per side at once.
    */
   const compareWhole = async (source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>, snapshot?: string) => {
-    const tables = await tablesOf(source, tenant)
-    const targetTables = await withTenantOn(targetConnection, listTables)
+    const tables = await tablesOf(source, tenant, { sizes: true })
+    const targetTables = await withTenantOn(targetConnection, (client) => listTables(client, { sizes: true }))
     const digestAll = async (list: TenantTable[], read: (part: TenantTable[]) => Promise<TableDigests>) =>
-      Object.assign({}, ...(await Promise.all(spread(list, digestConnections).map(read)))) as TableDigests
+      Object.assign({}, ...(await Promise.all(spread(list, sessionsFor(list, digestConnections)).map(read)))) as TableDigests
     const [a, b] = await Promise.all([
       digestAll(tables, (part) =>
         onSource(source, tenant, async (reader) => {
@@ -261,7 +279,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
    * frozen copy.
    */
   const copyAll = async (context: StepContext<MoveParams>, source: DbHostRow, tenant: TenantRecord, targetConnection: ReturnType<typeof tenantConnection>, snapshot?: string) => {
-    const tables = await tablesOf(source, tenant)
+    const tables = await tablesOf(source, tenant, { sizes: true })
     // Rows of an interrupted earlier attempt go first. The tables have no indexes, foreign keys
     // or triggers yet (createIndexes comes after): nothing depends on the table order.
     if (tables.length) await withTenantOn(targetConnection, (target) => target.query(`truncate ${tables.map(qualified).join(', ')}`))
@@ -270,7 +288,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
     // A few connections share the work, biggest tables first; each source session imports the
     // same snapshot, so together they read one consistent state.
     await Promise.all(
-      spread(tables, copyConnections).map((part) =>
+      spread(tables, sessionsFor(tables, copyConnections)).map((part) =>
         onSource(source, tenant, async (reader) => {
           await reader.query('begin isolation level repeatable read read only')
           if (snapshot) await reader.query(`set transaction snapshot '${snapshot.replace(/[^0-9A-F-]/gi, '')}'`)
@@ -293,6 +311,7 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
 
   /** Everything a move made goes, and the tenant is served from its source as before. */
   const revert = async (context: StepContext<MoveParams>, why: string) => {
+    schemaArchives.delete(context.operation.id)
     const { tenant, source, target, switched } = await load(context)
     if (switched) return false
     await onSource(source, tenant, (client) => dropSlot(client, context.params.slot)).catch(async (error) => {
@@ -352,8 +371,10 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
         async run(context) {
           const { tenant, target, sourceConnection, targetConnection, switched } = await load(context)
           if (switched) return
-          await recreateDatabase(deps.hosts, target, tenant)
-          await copySchemaSection(deps.pgBinDir, sourceConnection, targetConnection, 'pre-data')
+          // The schema is read while the empty database is made (CREATE DATABASE is most of this step).
+          const [archive] = await Promise.all([dumpSchema(deps.pgBinDir, sourceConnection), recreateDatabase(deps.hosts, target, tenant)])
+          schemaArchives.set(context.operation.id, archive)
+          await restoreSchemaSection(deps.pgBinDir, archive, targetConnection, 'pre-data')
           await withTenantOn(targetConnection, (client) => client.query('REVOKE ALL ON SCHEMA public FROM PUBLIC'))
         },
       },
@@ -388,7 +409,10 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
           if (switched) return
           // Without logical decoding the data is copied under the freeze, and the indexes made then.
           if ((await progressOf(context)).method !== 'logical') return
-          await copySchemaSection(deps.pgBinDir, sourceConnection, targetConnection, 'post-data')
+          // The archive copySchema read, unless this process did not run it (a resumed move reads it again).
+          const archive = schemaArchives.get(context.operation.id) ?? (await dumpSchema(deps.pgBinDir, sourceConnection))
+          await restoreSchemaSection(deps.pgBinDir, archive, targetConnection, 'post-data')
+          schemaArchives.delete(context.operation.id)
           // The tenant's own triggers must not fire again for changes the source already made.
           const disabled = await withTenantOn(targetConnection, disableUserTriggers)
           await record(context, { disabledTriggers: disabled })
@@ -430,11 +454,11 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
           }
           // From scratch each attempt: schema, all rows in one snapshot, then indexes and constraints.
           const { sourceConnection, target } = await load(context)
-          await recreateDatabase(deps.hosts, target, tenant)
-          await copySchemaSection(deps.pgBinDir, sourceConnection, targetConnection, 'pre-data')
+          const [archive] = await Promise.all([dumpSchema(deps.pgBinDir, sourceConnection), recreateDatabase(deps.hosts, target, tenant)])
+          await restoreSchemaSection(deps.pgBinDir, archive, targetConnection, 'pre-data')
           await withTenantOn(targetConnection, (client) => client.query('REVOKE ALL ON SCHEMA public FROM PUBLIC'))
           await copyAll(context, source, tenant, targetConnection)
-          await copySchemaSection(deps.pgBinDir, sourceConnection, targetConnection, 'post-data')
+          await restoreSchemaSection(deps.pgBinDir, archive, targetConnection, 'post-data')
         },
       },
       {
@@ -457,6 +481,17 @@ export function moveHandler(deps: MoveOperationDeps): OperationHandler<MoveParam
           // the rows the applied changes touched are compared, so the freeze does not grow with
           // the tenant's size. A frozen copy compares everything.
           const { method } = await progressOf(context)
+          // Logical decoding carries rows, not DDL: a schema changed on the source since copySchema
+          // (a fleet migration, the tenant's own code) would be missing on the target.
+          const schemaChanged = await onSource(source, tenant, (reader) =>
+            withTenantOn(targetConnection, async (target) => {
+              const [a, b] = await Promise.all([describeSchema(reader), describeSchema(target)])
+              return schemaDifferences(a, b)
+            })
+          )
+          if (schemaChanged.length) {
+            throw new Error(`the tenant's schema changed on the source during the move (${schemaChanged.join('; ')}); the tenant stays on its source host: start the move again (no migration should run for the tenant meanwhile)`)
+          }
           const differences = method === 'logical' ? await compareTouched(source, tenant, targetConnection) : await compareWhole(source, tenant, targetConnection)
           if (differences.length) throw new Error(`the copy on the target does not match the source (${differences.slice(0, 5).join('; ')}); the tenant stays on its source host`)
         },

@@ -196,6 +196,8 @@ export class OperationRunner {
     const context = this.#context(claimed, log)
     const start = Math.max(0, handler.steps.findIndex((s) => s.name === claimed.step))
     try {
+      // Claimed from a replica that died while its failure was being handled: handle it again.
+      if (claimed.failing !== null) throw new Error(claimed.failing)
       for (let i = start; i < handler.steps.length; i++) {
         const step = handler.steps[i]!
         await this.#setStep(claimed.id, step.name, Math.round((i / handler.steps.length) * 100))
@@ -210,8 +212,12 @@ export class OperationRunner {
         log.warn('operation claim lost to another replica; stopping here')
       } else {
         log.error({ err: { message: err.message, code: sqlState(err) } }, 'operation failed')
-        await this.#finish(claimed.id, 'failed', { error: err.message }).catch(() => {})
+        // Marked failing first, still claimed: no replica retries it or rolls it back while the
+        // handler puts things back; it reads failed only once they are. A crash in between leaves
+        // a running row with an error, and whoever resumes it finishes the failure (see #claim).
+        await this.#markFailing(claimed.id, err.message).catch(() => {})
         await handler.onFailure?.(this.#context(await this.get(id), log), err).catch((e) => log.error({ err: e }, 'onFailure hook failed'))
+        await this.#finish(claimed.id, 'failed', { error: err.message }).catch(() => {})
         const after = await this.get(id)
         if (after.status === 'failed' && after.attempts >= this.#options.maxAttempts && handler.rollback) {
           log.warn({ attempts: after.attempts }, 'operation failed too often; rolling back')
@@ -323,7 +329,12 @@ export class OperationRunner {
     return row.heartbeat_at === null || Date.now() - new Date(row.heartbeat_at).getTime() > this.#options.staleMs
   }
 
-  async #claim(id: string): Promise<OperationRow | undefined> {
+  /**
+   * Takes the operation for this replica if nobody live holds it. `failing` is the error of a
+   * failure whose handling (onFailure) a dead replica did not finish: the row was running with
+   * an error. The claim clears the row's error either way.
+   */
+  async #claim(id: string): Promise<(OperationRow & { failing: string | null }) | undefined> {
     if (this.#stopping) return undefined
     return this.catalog.transaction().execute(async (trx) => {
       const row = await trx
@@ -339,7 +350,8 @@ export class OperationRunner {
         row.status === 'failed' ||
         (row.status === 'running' && this.#isStale(row))
       if (!claimable) return undefined
-      return trx
+      const failing = row.status === 'running' && row.error !== null ? row.error : null
+      const claimed = await trx
         .updateTable('operations')
         .set((eb) => ({
           status: 'running',
@@ -353,6 +365,7 @@ export class OperationRunner {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirst()
+      return claimed && { ...claimed, failing }
     })
   }
 
@@ -376,6 +389,11 @@ export class OperationRunner {
       .where('status', '=', 'running')
       .executeTakeFirst()
     if (Number(result.numUpdatedRows) === 0) throw new LostClaim()
+  }
+
+  /** Records the error on a still-claimed row (status stays running) before its failure is handled. */
+  async #markFailing(id: string, error: string): Promise<void> {
+    await this.catalog.updateTable('operations').set({ error, heartbeat_at: new Date(), updated_at: new Date() }).where('id', '=', id).where('claimed_by', '=', this.replicaId).execute()
   }
 
   async #finish(id: string, status: OperationStatus, fields: { error?: string | null; progress?: number }): Promise<void> {

@@ -20,9 +20,9 @@ export async function installStepGate(catalogUrl: string): Promise<void> {
   await client.connect()
   try {
     await client.query(`
-      create table test_step_gate (slug text not null, step text not null);
+      create table if not exists test_step_gate (slug text not null, step text not null);
       grant select on test_step_gate to public;
-      create function test_step_gate() returns trigger language plpgsql as $$
+      create or replace function test_step_gate() returns trigger language plpgsql as $$
       declare
         tenant_slug text;
       begin
@@ -34,6 +34,7 @@ export async function installStepGate(catalogUrl: string): Promise<void> {
         end if;
         return new;
       end $$;
+      drop trigger if exists test_step_gate on operations;
       create trigger test_step_gate before update on operations for each row execute function test_step_gate();
     `)
   } finally {

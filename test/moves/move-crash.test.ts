@@ -143,3 +143,51 @@ for (const { after, then } of cases) {
     }
   })
 }
+
+t.test('killed while a failed move puts things back: the operation stays failing, and whoever resumes it finishes the failure', async (t) => {
+  const from = await hostOf()
+  const to = from === 'db2' ? 'test-host' : 'db2'
+  const source = from === 'db2' ? second : h.cluster
+  // Held before the freeze, where a schema change on the source makes the cutover refuse the move.
+  const gate = await closeStepGate(catalogUrl, 'pirapora', 'freeze')
+  t.teardown(() => gate.end())
+  const { child, url, appName } = await startReplica()
+  const res = await fetch(`${url}/api/admin/tenants/pirapora/move`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await h.adminToken()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ targetHostId: to }),
+  })
+  const { operationId } = (await res.json()) as { operationId: string }
+  t.equal(res.status, 202)
+  await gate.waitUntilHeld(appName)
+  const { role_name: owner } = await h.tenantd.catalog.db.selectFrom('tenants').select('role_name').where('slug', '=', 'pirapora').executeTakeFirstOrThrow()
+  await source.query(`set role ${owner}; create index if not exists cp_fornecedores_crash_late on cp_fornecedores (nome); reset role`, [], 'tenant_pirapora')
+  // The gate moves to the revert's last write (its step back to prepareTarget): let the freeze
+  // step through, and take the gate's lock again right behind it (lock waits are granted in order).
+  await gate.client.query(`insert into test_step_gate (slug, step) values ('pirapora', 'prepareTarget')`)
+  await gate.client.query(`delete from test_step_gate where slug = 'pirapora' and step = 'freeze'`)
+  await gate.client.query(`select pg_advisory_unlock(hashtext('gate:pirapora'))`)
+  await gate.client.query(`select pg_advisory_lock(hashtext('gate:pirapora'))`)
+  await gate.waitUntilHeld(appName)
+  const failing = await h.cluster.query<{ status: string; error: string | null }>('select status, error from operations where id = $1', [operationId], catalogDb)
+  t.equal(failing.rows[0]!.status, 'running', 'while its failure is handled the operation is still claimed')
+  t.match(failing.rows[0]!.error, /schema changed on the source/, 'with its error recorded')
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+  await waitFor(`the killed replica's backends to end`, async () => {
+    const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
+    return left.rowCount === 0 ? true : undefined
+  })
+  await gate.open()
+  // The cause is gone by the time it resumes: running its steps again would now pass the
+  // comparison and switch a tenant no longer frozen. Finishing the failure is the only safe way.
+  await source.query(`drop index cp_fornecedores_crash_late`, [], 'tenant_pirapora')
+  await waitForStale(operationId)
+  const resumed = await h.asAdmin({ method: 'POST', url: `/api/admin/operations/${operationId}/retry` })
+  t.equal(resumed.statusCode, 202, resumed.body)
+  const op = await waitForEnd(operationId)
+  t.equal(op.status, 'failed', 'the resumed operation finished the failure instead of running steps again')
+  t.match(op.error, /schema changed on the source/, `and kept its cause: ${op.error}`)
+  await assertWhole(t, from)
+})

@@ -40,7 +40,6 @@ async function digestsOf(cluster: TestCluster, database: string): Promise<TableD
   }
 }
 
-const databaseExists = async (cluster: TestCluster, name: string) => ((await cluster.query('select 1 from pg_database where datname = $1', [name])).rowCount ?? 0) > 0
 const roleExists = async (cluster: TestCluster, name: string) => ((await cluster.query('select 1 from pg_roles where rolname = $1', [name])).rowCount ?? 0) > 0
 const slotsOn = async (cluster: TestCluster) => (await cluster.query('select slot_name from pg_replication_slots')).rows.length
 
@@ -170,8 +169,8 @@ t.test('a move under writes: every acknowledged write on the target, nothing els
   t.ok(move.freezeMs !== null && move.freezeMs < 10_000, `writes were frozen ${move.freezeMs} ms`)
 
   // The kept source (after the freeze nothing wrote to it) against the target, table by table.
-  t.notOk(await databaseExists(h.cluster, 'tenant_novaroma'), 'the source database is no longer under its name')
-  t.ok(await databaseExists(h.cluster, move.keptDatabase), 'it is kept, renamed')
+  t.notOk(await h.cluster.databaseExists('tenant_novaroma'), 'the source database is no longer under its name')
+  t.ok(await h.cluster.databaseExists(move.keptDatabase), 'it is kept, renamed')
   const allow = await h.cluster.query<{ datallowconn: boolean }>('select datallowconn from pg_database where datname = $1', [move.keptDatabase])
   t.equal(allow.rows[0]!.datallowconn, false, 'and closed to connections')
   await h.cluster.query(`alter database "${move.keptDatabase}" with allow_connections true`)
@@ -200,7 +199,7 @@ t.test('rollback: the tenant returns to its source with the writes made since', 
   const got = await client.request('GET', `/api/price-basket/suppliers/${after.json().id}`)
   t.equal(got.statusCode, 200, 'the write made after the move is there')
   t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'and every other supplier')
-  t.notOk(await databaseExists(h.cluster, earlier.keptDatabase), 'the stale copy kept by the first move is dropped')
+  t.notOk(await h.cluster.databaseExists(earlier.keptDatabase), 'the stale copy kept by the first move is dropped')
   const moves = (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants/novaroma/moves' })).json().items
   t.match(moves.map((m: { state: string }) => m.state), ['kept', 'rolled_back'])
   const again = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move/rollback' })
@@ -225,7 +224,7 @@ t.test('the cleanup drops kept source databases once their rollback time passed'
   await h.tenantd.catalog.db.updateTable('tenant_moves').set({ rollback_until: new Date(Date.now() - 1000) }).where('state', '=', 'kept').execute()
   const dropped = await h.tenantd.moveCleanup.runOnce()
   t.same(dropped.sort(), kept.map((k) => k.kept_database).sort())
-  t.notOk(await databaseExists(second, kept[0]!.kept_database), 'the kept database is gone from db2')
+  t.notOk(await second.databaseExists(kept[0]!.kept_database), 'the kept database is gone from db2')
   t.notOk(await roleExists(second, 'tenant_novaroma_owner'), 'and the tenant role with it (the tenant lives elsewhere)')
   const refused = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move/rollback' })
   t.equal(refused.statusCode, 409)
@@ -273,11 +272,11 @@ t.test('a target host that goes down mid-move: the tenant stays on its source, u
   const started = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move', payload: { targetHostId: 'db3' } })
   t.equal(started.statusCode, 202, started.body)
   const operationId = started.json().operationId
-  await waitFor('the move to wait on the lock', async () => {
+  // pg_dump reads the schema while the target database is made: wait for both.
+  await waitFor('the move to wait on the lock with its target database made', async () => {
     const { rowCount } = await h.cluster.query("select 1 from pg_stat_activity where datname = 'tenant_novaroma' and wait_event_type = 'Lock'")
-    return rowCount ? true : undefined
+    return rowCount && (await third.databaseExists('tenant_novaroma')) ? true : undefined
   })
-  t.ok(await databaseExists(third, 'tenant_novaroma'), 'the target database was made')
   await third.stop()
   await holder.query('rollback')
   await holder.end()
@@ -329,8 +328,40 @@ t.test('a target that differs from the source in a row changed during the move i
   t.match(op.error, /public\.cp_fornecedores: rows changed during the move differ/, `and says where: ${op.error}`)
   t.equal((await tenantRow()).hostName, 'test-host', 'the tenant stays on its source')
   t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'with every acknowledged write')
-  t.notOk(await databaseExists(second, 'tenant_novaroma'), 'the partial copy on the target is dropped')
+  t.notOk(await second.databaseExists('tenant_novaroma'), 'the partial copy on the target is dropped')
   t.equal(await slotsOn(h.cluster), 0, 'no slot left on the source')
+})
+
+t.test('a schema change on the source during the move (an index a migration adds) is caught at the cutover; the tenant stays', async (t) => {
+  const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+  const catalogUrl = h.cluster.url(catalogDb)
+  await installStepGate(catalogUrl)
+  // Held once the copy caught up, before the freeze: the schema was copied long before.
+  const gate = await closeStepGate(catalogUrl, 'novaroma', 'freeze')
+  t.teardown(() => gate.end())
+  const started = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move', payload: { targetHostId: 'db2' } })
+  t.equal(started.statusCode, 202, started.body)
+  await gate.waitUntilHeld()
+  const { role_name: owner } = await h.tenantd.catalog.db.selectFrom('tenants').select('role_name').where('slug', '=', 'novaroma').executeTakeFirstOrThrow()
+  await h.cluster.query(`set role ${owner}; create index cp_fornecedores_nome_late on cp_fornecedores (nome); reset role`, [], 'tenant_novaroma')
+  await gate.open()
+  const op = await waitFor('the move to end', async () => {
+    const o = (await h.asAdmin({ method: 'GET', url: `/api/admin/operations/${started.json().operationId}` })).json()
+    return o.status === 'failed' || o.status === 'succeeded' ? o : undefined
+  })
+  t.equal(op.status, 'failed', 'the move stopped')
+  t.match(op.error, /schema changed on the source during the move \(index public\.cp_fornecedores_nome_late: only on the source\)/, `and names the object: ${op.error}`)
+  t.equal((await tenantRow()).hostName, 'test-host', 'the tenant stays on its source')
+  t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'serving every acknowledged write')
+  t.notOk(await second.databaseExists('tenant_novaroma'), 'the partial copy on the target is dropped')
+  t.equal(await slotsOn(h.cluster), 0, 'no slot left on the source')
+  // With the schema settled, the move goes through, the index with it.
+  const again = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move?wait=true', payload: { targetHostId: 'db2' } })
+  t.equal(again.statusCode, 200, again.body)
+  const index = await second.query(`select 1 from pg_indexes where indexname = 'cp_fornecedores_nome_late'`, [], 'tenant_novaroma')
+  t.equal(index.rowCount, 1, 'the late index is on the target')
+  const back = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move?wait=true', payload: { targetHostId: 'test-host' } })
+  t.equal(back.statusCode, 200, back.body)
 })
 
 /** A TCP proxy in front of a cluster, on a fixed port: `down()` refuses and cuts every connection, `up()` serves again. */
@@ -399,6 +430,6 @@ t.test('a source host that goes down in the cutover: the move fails, and once th
   t.equal(written.statusCode, 201, 'the tenant takes writes again')
   suppliers.set(written.json().id, 'Written after the recovery')
   t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).json().total, suppliers.size, 'with every acknowledged write')
-  t.notOk(await databaseExists(h.cluster, 'tenant_novaroma'), 'no copy left on the target')
+  t.notOk(await h.cluster.databaseExists('tenant_novaroma'), 'no copy left on the target')
   t.equal(await slotsOn(second), 0, 'no slot left on the source')
 })
