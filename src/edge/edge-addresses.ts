@@ -24,8 +24,9 @@ const SAFE_ADDRESS = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-
 /**
  * Reads what the edge must route, with the generation it belongs to and the edge's applied
  * state, in one statement (one snapshot, so the number and the rows agree, and one round trip:
- * a sync runs on every routing change). Active tenants are served; suspended and canceled ones get the maintenance page;
- * every other status (provisioning, failed, deleted) and purged tenants are not routed at all.
+ * a sync runs on every routing change). Active tenants are served; suspended and canceled
+ * ones get the maintenance page; every other status (provisioning, failed, deleted) and
+ * purged tenants are not routed at all.
  * Custom domains count once verified.
  *
  * @example

@@ -8,8 +8,8 @@ import { SqlState, sqlState } from '../errors.js'
 import { dropDatabase, withSessionsEnded } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { loginRoleOf } from '../tenancy/tenant-connection.js'
-import { moveSchema } from './table-copy.js'
 import type { TenantRecord } from '../tenancy/tenant-directory.js'
+import { moveSchema } from './table-copy.js'
 
 /** How long the tenant's own sessions on the source get to finish their statements before they are ended. */
 const drainMs = 2_000
