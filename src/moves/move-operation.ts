@@ -127,8 +127,9 @@ function spread<T>(items: T[], n: number): T[][] {
  * tenant writes on) → freeze (503 + Retry-After on every replica, pools evicted, the role's
  * logins refused and its sessions ended on the source) → applyFinalChanges → setSequences →
  * compareTables (the schema object by object, then row counts and checksums, both sides) →
- * switchCatalog (the tenant's host changes, NOTIFY: every replica drops its pool) → unfreeze → keepSource (slot
- * dropped, source renamed `<db>_moved_<ts>` and closed, kept TENANTD_MOVE_KEEP_HOURS).
+ * switchCatalog (the tenant's host changes, NOTIFY: every replica drops its pool) → unfreeze →
+ * keepSource (slot dropped, source renamed `<db>_moved_<ts>` and closed, kept
+ * TENANTD_MOVE_KEEP_HOURS).
  *
  * A failure before switchCatalog puts everything back (freeze ended, source role allowed to
  * log in, slot, target database and role dropped) and a retry starts over; after it, the
