@@ -47,6 +47,8 @@ export interface StepGate {
   client: pg.Client
   /** Waits until a backend (of `appName`, if given) waits on exactly this gate's lock. */
   waitUntilHeld(appName?: string, also?: () => Promise<void>): Promise<void>
+  /** Lets the held operation record its step, and holds it again before it records `step` (lock waits are granted in order, so it cannot get past). */
+  moveTo(step: string): Promise<void>
   /** Lets the held operation record its step (idempotent). */
   open(): Promise<void>
   /** Opens the gate and closes the connection. */
@@ -75,6 +77,13 @@ export async function closeStepGate(catalogUrl: string, slug: string, step: stri
         )
         return waiting.rowCount ? true : undefined
       })
+    },
+    async moveTo(next) {
+      await client.query('insert into test_step_gate (slug, step) values ($1, $2)', [slug, next])
+      await client.query('delete from test_step_gate where slug = $1 and step = $2', [slug, step])
+      step = next
+      await client.query(`select pg_advisory_unlock(hashtext('gate:' || $1))`, [slug])
+      await client.query(`select pg_advisory_lock(hashtext('gate:' || $1))`, [slug])
     },
     async open() {
       if (opened) return

@@ -1,9 +1,10 @@
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { moveHandler, type MoveOperationDeps } from '../../src/moves/move-operation.js'
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
-import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
+import { closeStepGate, installStepGate, type StepGate } from '../helpers/step-gate.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { replicaStarter } from '../helpers/crash-replica.js'
 import { installModule, tenantClient } from '../modules/module-test-helpers.js'
@@ -45,6 +46,18 @@ const startReplica = replicaStarter(t, h.env, 'move-crash')
 
 const hostOf = async () => (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants/pirapora' })).json().hostName as string
 
+/** SIGKILLs a replica held at a step gate, and ends its backends left waiting on the gate. */
+async function killReplica(child: ChildProcess, appName: string, gate: StepGate): Promise<void> {
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+  // A backend waiting on a lock does not notice its client died: end the ones left.
+  await waitFor(`the killed replica's backends to end`, async () => {
+    const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
+    return left.rowCount === 0 ? true : undefined
+  })
+}
+
 /** Starts a move through a replica, holds it once `afterStep` is done, and SIGKILLs it there. */
 async function moveAndKill(target: string, afterStep: string): Promise<string> {
   const next = allSteps[allSteps.indexOf(afterStep) + 1]!
@@ -64,14 +77,7 @@ async function moveAndKill(target: string, afterStep: string): Promise<string> {
       const row = op.rows[0] as { status: string; step: string; error: string | null } | undefined
       if (row && row.status !== 'running' && row.status !== 'pending') throw new Error(`the move ended (${row.status} at ${row.step}: ${row.error}) before reaching ${next}`)
     })
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-    // A backend waiting on a lock does not notice its client died: end the ones left.
-    await waitFor(`the killed replica's backends to end`, async () => {
-      const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
-      return left.rowCount === 0 ? true : undefined
-    })
+    await killReplica(child, appName, gate)
     return body.operationId
   } finally {
     await gate.end()
@@ -162,23 +168,13 @@ t.test('killed while a failed move puts things back: the operation stays failing
   await gate.waitUntilHeld(appName)
   const { role_name: owner } = await h.tenantd.catalog.db.selectFrom('tenants').select('role_name').where('slug', '=', 'pirapora').executeTakeFirstOrThrow()
   await source.query(`set role ${owner}; create index if not exists cp_fornecedores_crash_late on cp_fornecedores (nome); reset role`, [], 'tenant_pirapora')
-  // The gate moves to the revert's last write (its step back to prepareTarget): let the freeze
-  // step through, and take the gate's lock again right behind it (lock waits are granted in order).
-  await gate.client.query(`insert into test_step_gate (slug, step) values ('pirapora', 'prepareTarget')`)
-  await gate.client.query(`delete from test_step_gate where slug = 'pirapora' and step = 'freeze'`)
-  await gate.client.query(`select pg_advisory_unlock(hashtext('gate:pirapora'))`)
-  await gate.client.query(`select pg_advisory_lock(hashtext('gate:pirapora'))`)
+  // The gate moves to the revert's last write (its step back to prepareTarget).
+  await gate.moveTo('prepareTarget')
   await gate.waitUntilHeld(appName)
   const failing = await h.cluster.query<{ status: string; error: string | null }>('select status, error from operations where id = $1', [operationId], catalogDb)
   t.equal(failing.rows[0]!.status, 'running', 'while its failure is handled the operation is still claimed')
   t.match(failing.rows[0]!.error, /schema changed on the source/, 'with its error recorded')
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
-  await waitFor(`the killed replica's backends to end`, async () => {
-    const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
-    return left.rowCount === 0 ? true : undefined
-  })
+  await killReplica(child, appName, gate)
   await gate.open()
   // The cause is gone by the time it resumes: running its steps again would now pass the
   // comparison and switch a tenant no longer frozen. Finishing the failure is the only safe way.
