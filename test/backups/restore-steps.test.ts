@@ -1,4 +1,3 @@
-import { once } from 'node:events'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -6,7 +5,7 @@ import pg from 'pg'
 import t, { type Test } from 'tap'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { replicaStarter } from '../helpers/crash-replica.js'
+import { killReplica, replicaStarter } from '../helpers/crash-replica.js'
 import { closeStepGate, installStepGate, type StepGate } from '../helpers/step-gate.js'
 import { tenantClient } from '../modules/module-test-helpers.js'
 import { databasesLike, fingerprint, seedTenant } from './backup-test-helpers.js'
@@ -146,16 +145,8 @@ async function restoreAndKill(stop: Stop): Promise<{ operationId: string; params
       await open()
       await waitForRenameBlocked(params.restoredDatabase, appName)
     }
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-    // PostgreSQL does not notice a dead client while its backend waits on a lock: end every
-    // backend the killed replica left (a waiting statement, and the swap's uncommitted
-    // renames, roll back) and wait until they are gone.
-    await waitFor(`the killed replica's backends to end`, async () => {
-      const left = await h.cluster.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
-      return left.rowCount === 0 ? true : undefined
-    })
+    // The swap's uncommitted renames roll back with its backends.
+    await killReplica({ child, appName }, h.cluster)
     return { operationId: body.operationId, params }
   } finally {
     await holder?.query('rollback').catch(() => {})

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { freePort } from '../../src/embedded/embedded-cluster.js'
 import { serverBundle } from './server-bundle.js'
 import { inheritedEnv } from './server-process.js'
@@ -40,4 +41,20 @@ export function replicaStarter(t: { teardown(fn: () => unknown): void }, env: Re
     })
     return { child, url, appName }
   }
+}
+
+/**
+ * SIGKILLs a replica and ends every backend it left on `db`'s server. PostgreSQL does not notice
+ * a dead client while its backend waits on a lock (a step gate, a rename behind a held
+ * session): the waiting statement, and whatever its transaction wrote, roll back only once the
+ * backend is ended. Resolves when none is left, so from then on nothing of the replica writes.
+ */
+export async function killReplica(replica: Pick<CrashReplica, 'child' | 'appName'>, db: { query(text: string, values: unknown[]): Promise<{ rowCount: number | null }> }): Promise<void> {
+  const exited = once(replica.child, 'exit')
+  replica.child.kill('SIGKILL')
+  await exited
+  await waitFor(`the killed replica's backends to end`, async () => {
+    const left = await db.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [replica.appName])
+    return left.rowCount === 0 ? true : undefined
+  })
 }

@@ -1,12 +1,10 @@
-import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import t, { type Test } from 'tap'
 import { moveHandler, type MoveOperationDeps } from '../../src/moves/move-operation.js'
 import { startTestCluster, type TestCluster } from '../helpers/cluster.js'
 import { startHarness } from '../helpers/harness.js'
-import { closeStepGate, installStepGate, type StepGate } from '../helpers/step-gate.js'
+import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { replicaStarter } from '../helpers/crash-replica.js'
+import { killReplica, replicaStarter } from '../helpers/crash-replica.js'
 import { installModule, tenantClient } from '../modules/module-test-helpers.js'
 
 // A move whose process is SIGKILLed between two steps, then resumed (retry) or rolled back,
@@ -46,18 +44,6 @@ const startReplica = replicaStarter(t, h.env, 'move-crash')
 
 const hostOf = async () => (await h.asAdmin({ method: 'GET', url: '/api/admin/tenants/pirapora' })).json().hostName as string
 
-/** SIGKILLs a replica held at a step gate, and ends its backends left waiting on the gate. */
-async function killReplica(child: ChildProcess, appName: string, gate: StepGate): Promise<void> {
-  const exited = once(child, 'exit')
-  child.kill('SIGKILL')
-  await exited
-  // A backend waiting on a lock does not notice its client died: end the ones left.
-  await waitFor(`the killed replica's backends to end`, async () => {
-    const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
-    return left.rowCount === 0 ? true : undefined
-  })
-}
-
 /** Starts a move through a replica, holds it once `afterStep` is done, and SIGKILLs it there. */
 async function moveAndKill(target: string, afterStep: string): Promise<string> {
   const next = allSteps[allSteps.indexOf(afterStep) + 1]!
@@ -77,7 +63,7 @@ async function moveAndKill(target: string, afterStep: string): Promise<string> {
       const row = op.rows[0] as { status: string; step: string; error: string | null } | undefined
       if (row && row.status !== 'running' && row.status !== 'pending') throw new Error(`the move ended (${row.status} at ${row.step}: ${row.error}) before reaching ${next}`)
     })
-    await killReplica(child, appName, gate)
+    await killReplica({ child, appName }, gate.client)
     return body.operationId
   } finally {
     await gate.end()
@@ -174,7 +160,7 @@ t.test('killed while a failed move puts things back: the operation stays failing
   const failing = await h.cluster.query<{ status: string; error: string | null }>('select status, error from operations where id = $1', [operationId], catalogDb)
   t.equal(failing.rows[0]!.status, 'running', 'while its failure is handled the operation is still claimed')
   t.match(failing.rows[0]!.error, /schema changed on the source/, 'with its error recorded')
-  await killReplica(child, appName, gate)
+  await killReplica({ child, appName }, gate.client)
   await gate.open()
   // The cause is gone by the time it resumes: running its steps again would now pass the
   // comparison and switch a tenant no longer frozen. Finishing the failure is the only safe way.

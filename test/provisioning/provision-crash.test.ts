@@ -4,7 +4,7 @@ import t from 'tap'
 import { provisionHandler, type ProvisionDeps } from '../../src/provisioning/provision-tenant.js'
 import { startHarness } from '../helpers/harness.js'
 import { waitFor } from '../helpers/wait-for.js'
-import { replicaStarter } from '../helpers/crash-replica.js'
+import { killReplica, replicaStarter } from '../helpers/crash-replica.js'
 import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 
 // A provision whose process is SIGKILLed after each step, then either resumed (retry, or a
@@ -58,18 +58,10 @@ async function provisionAndKill(slug: string, afterStep: string): Promise<{ oper
       const row = op.rows[0] as { status: string; step: string; error: string | null } | undefined
       if (row && row.status !== 'running' && row.status !== 'pending') throw new Error(`the operation ended (${row.status} at ${row.step}: ${row.error}) before reaching ${next}`)
     })
-    const exited = once(child, 'exit')
-    child.kill('SIGKILL')
-    await exited
-    // PostgreSQL does not notice a dead client while a backend waits on a lock: end every
-    // backend the killed replica left (the held step update rolls back, so it never records
-    // the next step; a heartbeat queued behind its row lock either never runs or writes a time
-    // from before the kill) and wait until they are gone. From here on nothing writes the
-    // operation row but the test's own calls.
-    await waitFor(`the killed replica's backends to end`, async () => {
-      const left = await gate.client.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [appName])
-      return left.rowCount === 0 ? true : undefined
-    })
+    // The held step update rolls back, so it never records the next step; a heartbeat queued
+    // behind its row lock either never runs or writes a time from before the kill. From here on
+    // nothing writes the operation row but the test's own calls.
+    await killReplica({ child, appName }, gate.client)
     return { operationId: body.operationId, tenantId: body.tenant.id }
   } finally {
     await gate.end()
