@@ -1,7 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import { LRUCache } from 'lru-cache'
 import pg from 'pg'
-import { isConnectionFailure, PoolExhausted, sqlState, TenantDatabaseUnavailable } from '../errors.js'
+import { isConnectionFailure, PoolExhausted, SqlState, sqlState, TenantDatabaseUnavailable } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { ConnectionBudget, type ReleasePermit } from './connection-budget.js'
 import type { TenantDatabase } from './tenant-schema.js'
@@ -52,6 +52,8 @@ export interface TenantPoolStats {
 /** One tenant's pool and the bookkeeping that decides when it may close. */
 interface PoolEntry {
   tenantId: string
+  /** The connection settings this pool was made with (never logged: it holds the password). */
+  info: TenantConnectionInfo
   pool: pg.Pool
   db: Kysely<TenantDatabase>
   /** Leases handed out and not yet released; the pool ends only when this is 0. */
@@ -83,6 +85,19 @@ const CONNECTION_FAILURE_MESSAGES = new Set([
 ])
 /** pg-pool's error when a checkout waited connectionTimeoutMillis in a full pool. */
 const CHECKOUT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect'
+
+/**
+ * Refusals a server gives while a connection is being opened, before any query: the
+ * password or login role is no longer valid (a credential rotation took it away), or the
+ * database is gone or closed to connections (a move's cutover). When the tenant's current
+ * connection settings differ from the pool's, they mean the pool is stale, not that the
+ * database is down.
+ */
+const STALE_SETTINGS_REFUSALS = new Set<string>([SqlState.invalidPassword, SqlState.invalidAuthorization, SqlState.invalidCatalogName, '55000'])
+
+function sameSettings(a: TenantConnectionInfo, b: TenantConnectionInfo): boolean {
+  return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user && a.password === b.password
+}
 
 /** Whether `error` means the tenant's database could not be reached (vs. a query error). */
 export function isTenantConnectionFailure(error: unknown): boolean {
@@ -198,14 +213,26 @@ export class TenantPoolCache {
   }
 
   async #acquireSlow(tenantId: string): Promise<TenantLease> {
+    return (await this.#leaseCurrent(tenantId)).lease
+  }
+
+  /**
+   * A lease on the tenant's pool in the cache, created (once, however many callers wait) if
+   * missing. The lease is taken in the same tick the pool is found: a pool found and leased
+   * a tick later could have been pushed out of the LRU and closed in between.
+   */
+  async #leaseCurrent(tenantId: string): Promise<{ entry: PoolEntry; lease: TenantLease }> {
     for (;;) {
       this.#assertOpen()
       const cached = this.#cache.get(tenantId)
-      if (cached) return this.#lease(cached)
+      if (cached) return { entry: cached, lease: this.#lease(cached) }
       let creating = this.#creating.get(tenantId)
       if (!creating) {
-        const token = this.#create(tenantId).finally(() => {
-          if (this.#creating.get(tenantId) === token) this.#creating.delete(tenantId)
+        // Only this creation may add its pool: once evict() dropped it, a later caller's
+        // creation (with settings read after the change) is the one that counts.
+        const isCurrent = (): boolean => this.#creating.get(tenantId) === token
+        const token: Promise<PoolEntry | undefined> = this.#create(tenantId, isCurrent).finally(() => {
+          if (isCurrent()) this.#creating.delete(tenantId)
         })
         creating = token
         this.#creating.set(tenantId, creating)
@@ -214,7 +241,7 @@ export class TenantPoolCache {
       // undefined: evict() overtook the creation (credentials may be stale); an entry
       // already retired was pushed out of the LRU before this caller resumed. Either way,
       // look again rather than lease a pool that is going away.
-      if (entry && !entry.retired) return this.#lease(entry)
+      if (entry && !entry.retired) return { entry, lease: this.#lease(entry) }
     }
   }
 
@@ -309,11 +336,11 @@ export class TenantPoolCache {
     if (this.#destroyed) throw new Error('the tenant pool cache is shut down; no new tenant connections')
   }
 
-  async #create(tenantId: string): Promise<PoolEntry | undefined> {
+  async #create(tenantId: string, isCurrent: () => boolean): Promise<PoolEntry | undefined> {
     const info = await this.#connectionInfo(tenantId)
     this.#assertOpen()
     // evict() during the await: these credentials may be the ones just rotated out.
-    if (!this.#creating.has(tenantId)) return undefined
+    if (!isCurrent()) return undefined
     const entry = this.#newEntry(tenantId, info)
     this.#live.add(entry)
     this.#cache.set(tenantId, entry)
@@ -341,8 +368,10 @@ export class TenantPoolCache {
     this.#clientContexts.set(pool.options, { tenantId, info, entryOf: () => entry })
     const entry: PoolEntry = {
       tenantId,
+      info,
       pool,
-      db: new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool }) }),
+      // Kysely checks out through #checkout, which survives settings changed under the pool.
+      db: new Kysely<TenantDatabase>({ dialect: new PostgresDialect({ pool: { connect: () => this.#checkout(entry), end: () => pool.end() } }) }),
       leases: 0,
       permitWaits: 0,
       open: 0,
@@ -438,6 +467,48 @@ export class TenantPoolCache {
         }
       }
     }
+  }
+
+  /** A connection of the entry's pool for one query (or transaction) of Kysely. */
+  #checkout(entry: PoolEntry): Promise<pg.PoolClient> {
+    return entry.pool.connect().catch((error: unknown) => this.#checkoutCurrent(entry, error))
+  }
+
+  /**
+   * A connection of `stale`'s pool was refused while opening (see STALE_SETTINGS_REFUSALS).
+   * If the tenant's settings changed since that pool was made (its credential rotated, its
+   * database moved) and this replica has not yet replaced the pool (the change's
+   * notification is late, or the pool is retired and finishing a request), the connection
+   * comes from a pool with the current settings instead. No query was sent, so nothing runs
+   * twice and the request does not fail. Otherwise the refusal stands.
+   */
+  async #checkoutCurrent(stale: PoolEntry, error: unknown): Promise<pg.PoolClient> {
+    const code = sqlState(error)
+    if (code === undefined || !STALE_SETTINGS_REFUSALS.has(code) || this.#destroyed) throw error
+    const current = await this.#connectionInfo(stale.tenantId).catch(() => undefined)
+    if (!current || sameSettings(current, stale.info)) throw error
+    this.#log.info({ tenantId: stale.tenantId, code }, 'tenant connection settings changed under a pool; connecting with the current ones')
+    this.#evictPool(stale.tenantId, stale.db)
+    // The lease keeps the new pool open until this connection is given back.
+    const { entry, lease } = await this.#leaseCurrent(stale.tenantId)
+    if (sameSettings(entry.info, stale.info)) {
+      lease.release()
+      throw error
+    }
+    let client: pg.PoolClient
+    try {
+      client = await entry.pool.connect()
+    } catch (refused) {
+      lease.release()
+      throw refused
+    }
+    // pg-pool sets release() afresh on every checkout, so wrapping this one is local to it.
+    const release = client.release
+    client.release = (err?: Error | boolean) => {
+      release.call(client, err)
+      lease.release()
+    }
+    return client
   }
 
   #lease(entry: PoolEntry): TenantLease {

@@ -212,6 +212,85 @@ t.test('a terminated server connection is survived', async (t) => {
   t.ok(logLines.some((line) => line.includes('idle tenant connection failed') && line.includes('"tenantId":"t4"')), 'the failure is logged')
 })
 
+/** Passwords replaced by changePassword, still checked for in the logs. */
+const replacedPasswords: string[] = []
+
+/** Gives tenant `tenantId`'s role a new password, on the server and in what connectionInfo returns. */
+async function changePassword(tenantId: string): Promise<void> {
+  const info = credentials.get(tenantId)!
+  replacedPasswords.push(info.password)
+  const password = randomBytes(24).toString('base64url')
+  await admin.query(`ALTER ROLE ${admin.escapeIdentifier(info.user)} PASSWORD ${admin.escapeLiteral(password)}`)
+  credentials.set(tenantId, { ...info, password })
+}
+
+/** Ends the server sessions of one tenant database and waits until its pool has dropped them. */
+async function dropConnections(cache: TenantPoolCache, tenantId: string, database: string): Promise<boolean> {
+  await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [database])
+  return until(async () => (cache.stats().tenants.filter((x) => x.tenantId === tenantId).every((x) => x.total === 0)))
+}
+
+t.test('a credential changed under a pool: the refused connection is opened with the current one, no query fails', async (t) => {
+  const cache = newCache(t)
+  t.equal(await cache.run('t20', select1), 1)
+  t.ok(await dropConnections(cache, 't20', 'tenant_20'), 'the pool holds no connection')
+  // The change's notification has not reached this cache: the pool still has the old password.
+  await changePassword('t20')
+  t.equal(await cache.run('t20', select1), 1, 'the query runs on a connection opened with the new password')
+  t.ok(logLines.some((line) => line.includes('settings changed under a pool') && line.includes('"tenantId":"t20"')), 'the switch is logged')
+  t.equal(await cache.run('t20', select1), 1, 'and the next one on the replacement pool')
+  t.ok(await until(async () => cache.stats().pools === 1), 'the stale pool closed')
+})
+
+t.test('a retired pool finishing a request after its credential changed: the request does not fail', async (t) => {
+  const cache = newCache(t)
+  const lease = await cache.acquire('t21')
+  t.equal(await select1(lease.db), 1)
+  t.ok(await dropConnections(cache, 't21', 'tenant_21'))
+  await changePassword('t21')
+  // The notification arrived: the pool is retired, but this lease is still out and needs a connection.
+  const eviction = cache.evict('t21')
+  t.equal(await select1(lease.db), 1, 'the lease gets a connection with the current password')
+  t.equal(
+    await lease.db.transaction().execute(async (trx) => (await sql<{ two: number }>`select 2 as two`.execute(trx)).rows[0]?.two),
+    2,
+    'a transaction too'
+  )
+  lease.release()
+  await eviction
+  t.ok(await until(async () => cache.stats().connections === cache.stats().tenants.reduce((n, x) => n + x.total, 0)), 'every permit is accounted for')
+  t.equal(await cache.run('t21', select1), 1)
+})
+
+t.test('a pool creation overtaken by evict() never adds its pool, even when a later creation is in flight', async (t) => {
+  // The first two settings reads are answered by the test, in the order it chooses.
+  const reads: Array<(info: TenantConnectionInfo) => void> = []
+  const cache = newCache(t, {
+    connectionInfo: (tenantId) => (tenantId === 't23' && reads.length < 2 ? new Promise((resolve) => reads.push(resolve)) : connectionInfo(tenantId)),
+  })
+  const first = cache.run('t23', select1)
+  await until(async () => reads.length === 1)
+  void cache.evict('t23') // the tenant changed while its settings were being read
+  const second = cache.run('t23', select1)
+  await until(async () => reads.length === 2)
+  // The first read answers last-but-one with what it read before the change.
+  reads[0]!({ ...credentials.get('t23')!, password: 'a-rotated-out-password' })
+  await new Promise((resolve) => setImmediate(resolve))
+  reads[1]!({ ...credentials.get('t23')! })
+  t.same(await Promise.all([first, second]), [1, 1], 'both queries run')
+  t.equal(cache.stats().pools, 1, 'one pool')
+  t.notOk(logLines.some((line) => line.includes('"tenantId":"t23"') && line.includes('settings changed under a pool')), 'no pool was made with the stale settings')
+})
+
+t.test('a refused connection with unchanged settings still fails: the database really refuses', async (t) => {
+  const stale: TenantConnectionInfo = { ...credentials.get('t22')!, password: 'an-old-password' }
+  const cache = newCache(t, { connectionInfo: (tenantId) => (tenantId === 't22' ? Promise.resolve(stale) : connectionInfo(tenantId)) })
+  const error = await cache.run('t22', select1).then(() => undefined, (e: unknown) => e)
+  t.ok(error instanceof TenantDatabaseUnavailable)
+  t.match((error as Error).cause, { code: '28P01' })
+  t.notOk(logLines.some((line) => line.includes('settings changed under a pool') && line.includes('"tenantId":"t22"')))
+})
+
 t.test('PoolExhausted when no connection frees up in time', async (t) => {
   const cache = newCache(t, { connectionBudget: 1, acquireTimeoutMs: 200 })
   const busy = cache.run('t5', (db) => sql`select pg_sleep(0.6)`.execute(db))
@@ -236,6 +315,6 @@ t.test('acquire after destroy rejects', async (t) => {
 
 t.test('no log line carries a password', async (t) => {
   t.ok(logLines.length > 0)
-  const secrets = ['not-the-password', superuserPassword, ...[...credentials.values()].map((c) => c.password)]
+  const secrets = ['not-the-password', 'an-old-password', 'a-rotated-out-password', superuserPassword, ...replacedPasswords, ...[...credentials.values()].map((c) => c.password)]
   t.same(logLines.filter((line) => secrets.some((secret) => line.includes(secret))), [])
 })
