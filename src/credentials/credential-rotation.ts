@@ -50,8 +50,15 @@ export interface CredentialRotationDeps {
  * names the new role and password; its NOTIFY makes every replica evict the tenant's pool,
  * which drains lease-safely while new pools use the new credential) → drainOldSessions
  * (until no session of any other login role of the tenant remains and settleMs passed;
- * CredentialDrainTimeout after drainTimeoutMs) → disableOldLogin (NOLOGIN PASSWORD NULL,
- * leftovers terminated) → recordRotation (audit `tenant.credentials_rotated`).
+ * CredentialDrainTimeout after drainTimeoutMs) → disableOldLogin (NOLOGIN PASSWORD NULL; a
+ * session that slipped in after the drain gets up to 10 s to end, then is terminated) →
+ * recordRotation (audit `tenant.credentials_rotated`).
+ *
+ * The drain cannot see a connection that is still logging in (pg_stat_activity lists a
+ * backend only once it is authenticated), so on a loaded machine a replica's old pool can be
+ * refused by NOLOGIN mid-handshake. The pool cache covers that: a connection refused while
+ * opening, when the tenant's settings changed, is opened with the current ones instead
+ * (TenantPoolCache #checkoutCurrent), so the request does not fail.
  *
  * A tenant never rotated logs in as its owner role; its first rotation moves it to `_a`
  * and takes the owner's login away.
@@ -175,7 +182,13 @@ export function rotateCredentialsHandler(deps: CredentialRotationDeps): Operatio
           await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
             const { rows } = await client.query<{ rolname: string }>('select rolname from pg_roles where rolname = any($1::text[]) and (rolcanlogin or rolpassword is not null)', [roles])
             for (const { rolname } of rows) await client.query(`ALTER ROLE ${escapeIdentifier(rolname)} NOLOGIN PASSWORD NULL`)
-            // Sessions opened in the instant between the drain and NOLOGIN: none in practice.
+          })
+          // A session that finished logging in between the drain's last look and NOLOGIN (a
+          // replica's retired pool finishing a request) ends on its own once that request is
+          // done, and NOLOGIN keeps new ones out; it is given that time before it is ended.
+          const deadline = Date.now() + Math.min(deps.drainTimeoutMs, 10_000)
+          while ((await sessionsOf(tenant, roles)) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, pollMs))
+          await deps.hosts.withAdminClient(tenant.host_id, async (client) => {
             const ended = await client
               .query<{ n: number }>('select count(*) filter (where pg_terminate_backend(pid))::int as n from pg_stat_activity where usename = any($1::text[])', [roles])
               .catch((error: unknown) => {
