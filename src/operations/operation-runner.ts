@@ -152,18 +152,30 @@ export class OperationRunner {
 
   /**
    * Runs the operation here if no live replica holds it, and waits for its end wherever it
-   * runs (another replica's sweeper may have claimed it first). Resolves with the final row's
-   * status and error; gives up with status 'running' once `stopped()` says so.
+   * runs: another replica's sweeper may have claimed it first, or taken it over when this
+   * replica's heartbeat came late on a loaded machine. Resolves with the final state; gives
+   * up with status 'running' once `stopped()` says so. What `?wait=true` replies wait for.
    */
-  async settle(id: string, stopped: () => boolean = () => false): Promise<{ status: string; error: string | null }> {
-    const first = await this.execute(id)
-    if (first.status !== 'pending' && first.status !== 'running') return { status: first.status, error: first.error }
-    for (;;) {
+  settle(id: string, stopped: () => boolean = () => false): Promise<Operation> {
+    return this.ended(this.execute(id), stopped)
+  }
+
+  /**
+   * The end of a run that execute() started, wherever the operation finishes: execute()
+   * resolves with status 'running' when another replica holds (or took over) the claim.
+   *
+   * @example
+   *   const run = operations.execute(operation.id)
+   *   if (wait) return reply.send({ operation: await operations.ended(run) })
+   */
+  async ended(execution: Promise<Operation>, stopped: () => boolean = () => false): Promise<Operation> {
+    let operation = await execution
+    while (operation.status === 'pending' || operation.status === 'running') {
+      if (stopped()) return { ...operation, error: 'tenantd stopped before the operation ended' }
       await new Promise((resolve) => setTimeout(resolve, 250))
-      const row = await this.get(id)
-      if (row.status !== 'pending' && row.status !== 'running') return { status: row.status, error: row.error }
-      if (stopped()) return { status: row.status, error: 'tenantd stopped before the operation ended' }
+      operation = toOperation(await this.get(operation.id))
     }
+    return operation
   }
 
   #start(id: string): { claimed: Promise<void>; finished: Promise<Operation> } {

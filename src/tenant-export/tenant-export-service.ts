@@ -148,7 +148,7 @@ export class TenantExportService {
       },
       actorId
     )
-    const provisioned = await operations.execute(operation.id)
+    const provisioned = await operations.settle(operation.id)
     if (provisioned.status !== 'succeeded') {
       await operations.rollback(operation.id).catch((error: Error) => this.deps.log.error({ err: { message: error.message }, tenantId: tenant.id }, 'could not roll back the provision of an import'))
       throw new OperationFailed(`provisioning the imported tenant "${where.slug}" failed at ${provisioned.step ?? '?'}: ${provisioned.error ?? 'no error recorded'}; it was rolled back`)
@@ -181,7 +181,7 @@ export class TenantExportService {
   async #undo(tenant: TenantRecord, actorId?: string | null): Promise<void> {
     try {
       const { operation } = await this.deps.lifecycle.requestHardDelete(tenant.id, true, actorId)
-      const done = await this.deps.operations.execute(operation.id)
+      const done = await this.deps.operations.settle(operation.id)
       if (done.status !== 'succeeded') throw new Error(`delete operation ${operation.id} ${done.status}: ${done.error ?? ''}`)
     } catch (error) {
       this.deps.log.error({ err: { message: (error as Error).message }, tenantId: tenant.id }, 'could not remove the tenant of a failed import; delete it by hand (tenantctl delete --hard --force)')

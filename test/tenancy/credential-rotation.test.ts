@@ -7,6 +7,7 @@ import { pino } from '../../src/logger.js'
 import { loginRoleOf } from '../../src/tenancy/tenant-connection.js'
 import { startTenantd } from '../../src/tenantd.js'
 import { startHarness } from '../helpers/harness.js'
+import { closeStepGate, installStepGate } from '../helpers/step-gate.js'
 import { waitFor } from '../helpers/wait-for.js'
 import { cliEnv, credentialsFixture, operationFixture, runTenantctl, startStub } from '../cli/cli-harness.js'
 
@@ -162,6 +163,33 @@ t.test('the plan schedule rotates an overdue tenant exactly once with two replic
   await Promise.all(loops)
   t.same(failures, [], 'zero failed requests on both replicas across three rotations')
   t.ok([...served.values()].every((n) => n > 60), `both replicas served throughout (${[...served.values()].join(', ')} requests)`)
+})
+
+t.test('waiting for an operation that the other replica runs waits for its end (what ?wait=true replies do)', async (t) => {
+  // On a loaded machine a replica's heartbeat can come late and another replica take the
+  // operation over; the first one's execute() then answers 'running', which is not an end.
+  const catalogUrl = h.cluster.url(new URL(h.env.DATABASE_URL!).pathname.slice(1))
+  await installStepGate(catalogUrl)
+  const gate = await closeStepGate(catalogUrl, 'acme', 'drainOldSessions')
+  t.teardown(() => gate.end())
+  const { operation } = await h.tenantd.credentialRotation.request('acme', null)
+  // Either replica may claim it (replica-1's sweeper runs too); the other one is asked to wait.
+  const started = replica.operations.execute(operation.id)
+  await gate.waitUntilHeld()
+  const runners = [h.tenantd.operations, replica.operations]
+  const holder = (await h.tenantd.operations.get(operation.id)).claimed_by
+  const other = runners.find((runner) => runner.replicaId !== holder)!
+  const answer = await other.execute(operation.id)
+  t.equal(answer.status, 'running', 'execute() on the replica without the claim answers at once')
+  let ended = false
+  const waiting = other.ended(Promise.resolve(answer)).then((op) => ((ended = true), op))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.notOk(ended, 'ended() is still waiting while the operation is held on the other replica')
+  await gate.open()
+  const done = await waiting
+  t.equal(done.status, 'succeeded', done.error ?? '')
+  t.equal(done.progress, 100)
+  await started
 })
 
 t.test('backups and restores keep working with the rotated credential', async (t) => {

@@ -35,7 +35,7 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       await audit.record({ ...actor(request), tenantId: tenant.id, action: 'backup.run', target: tenant.slug, details: { backupId: backup.id, operationId: operation.id } })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const done = await run
+        const done = await operations.ended(run)
         if (done.status !== 'succeeded') throw failed(operation.id, done)
         return reply.status(201).send({ backup: backups.toApi((await backups.get(tenant.id, backup.id)).backup), operation: done })
       }
@@ -130,7 +130,7 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
         })
         const cloned = operations.execute(operation.id)
         if ((request.query as { wait?: boolean }).wait) {
-          const done = await cloned
+          const done = await operations.ended(cloned)
           if (done.status !== 'succeeded') {
             const rolledBack = (await tenants.get(tenant.id).catch(() => null)) === null
             if (!rolledBack) throw failed(operation.id, done)
@@ -145,7 +145,7 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       await audit.record({ ...actor(request), tenantId: tenant.id, action: 'backup.restore', target: tenant.slug, details: { backupId: backup.id, operationId: operation.id } })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const done = await run
+        const done = await operations.ended(run)
         if (done.status !== 'succeeded') throw failed(operation.id, done)
         const restore = (await backups.restores(tenant.id)).find((r) => r.operation_id === operation.id)!
         return reply.status(200).send({
@@ -213,7 +213,7 @@ export async function backupRoutes(app: FastifyInstance): Promise<void> {
       await audit.record({ ...actor(request), tenantId: tenant.id, action: 'backup.restore_undo', target: tenant.slug, details: { restoreId: restore.id, operationId: operation.id } })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const done = await run
+        const done = await operations.ended(run)
         if (done.status !== 'succeeded') throw failed(operation.id, done)
         const row = (await backups.restores(tenant.id)).find((r) => r.id === restore.id)!
         return reply.status(200).send({

@@ -39,7 +39,7 @@ export async function credentialRoutes(app: FastifyInstance): Promise<void> {
       })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const done = await run
+        const done = await operations.ended(run)
         if (done.status !== 'succeeded') {
           throw new OperationFailed(
             `operation ${operation.id} ${done.status} at step ${done.step ?? '?'}: ${done.error ?? 'no error recorded'}. Fix the cause, then \`tenantctl ops retry ${operation.id}\`.`

@@ -48,7 +48,7 @@ export async function keyRoutes(app: FastifyInstance): Promise<void> {
       }
       const execution = operations.execute(operationId)
       if (wait) {
-        const operation = await execution
+        const operation = await operations.ended(execution)
         return reply.status(200).send({ operation, resealed: await keys.result(operationId), status: await keys.status() })
       }
       execution.catch((error) => request.log.error({ err: error }, 'key rotation crashed'))

@@ -44,7 +44,7 @@ export async function migrationRoutes(app: FastifyInstance): Promise<void> {
       })
       const execution = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        await execution
+        await operations.ended(execution)
         return reply.status(200).send(await migrations.getRun(run.id))
       }
       execution.catch((error) => request.log.error({ err: error }, 'migration run crashed'))

@@ -24,7 +24,7 @@ export async function moduleAdminRoutes(app: FastifyInstance): Promise<void> {
   const finish = async (request: FastifyRequest, operationId: string, extra: Record<string, unknown> = {}) => {
     const run = operations.execute(operationId)
     if ((request.query as { wait?: boolean }).wait) {
-      const done = await run
+      const done = await operations.ended(run)
       if (done.status !== 'succeeded') {
         throw new OperationFailed(`operation ${operationId} ${done.status} at step ${done.step ?? '?'}: ${done.error ?? 'no error recorded'}. Fix the cause, then \`tenantctl ops retry ${operationId}\`.`)
       }

@@ -20,7 +20,7 @@ export async function moveRoutes(app: FastifyInstance): Promise<void> {
       run.catch((error) => request.log.error({ err: error }, 'move operation crashed'))
       return { status: 202 as const, body: { operationId } }
     }
-    const finished = await run
+    const finished = await operations.ended(run)
     if (finished.status !== 'succeeded') {
       throw new OperationFailed(`operation ${operationId} ${finished.status} at step ${finished.step ?? '?'}: ${finished.error ?? 'no error recorded'}. Fix the cause, then \`tenantctl ops retry ${operationId}\`.`)
     }

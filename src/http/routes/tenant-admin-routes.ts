@@ -55,7 +55,7 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
       await audit.record({ ...actor(request), tenantId: tenant.id, action: 'tenant.provision', target: tenant.slug, details: { plan: tenant.plan_id, host: tenant.host_name, operationId: operation.id } })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const finished = await run
+        const finished = await operations.ended(run)
         const current = tenants.toApi(await tenants.get(tenant.id).catch(() => tenant))
         return reply.status(finished.status === 'succeeded' ? 201 : 202).send(
           finished.status === 'succeeded' ? { tenant: current, operation: finished } : { tenant: current, operationId: operation.id }
@@ -165,7 +165,7 @@ export async function tenantAdminRoutes(app: FastifyInstance): Promise<void> {
       })
       const run = operations.execute(operation.id)
       if ((request.query as { wait?: boolean }).wait) {
-        const finished = await run
+        const finished = await operations.ended(run)
         const after = await app.tenantd.catalog.db.selectFrom('tenants').select('id').where('id', '=', tenant.id).executeTakeFirst()
         if (finished.status === 'succeeded' && after) {
           return reply.status(200).send({ ...tenants.toApi(tenant), status: 'deleted', deletedAt: finished.finishedAt })
