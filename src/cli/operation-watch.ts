@@ -11,6 +11,15 @@ const pollIntervalMs = 300
 const failedStatuses = new Set(['failed', 'rolled_back'])
 
 /**
+ * An operation's state as tenantctl shows it: `failing` while a failed operation puts its
+ * partial work back (the server keeps it `running`, with its error, until that is done and
+ * only then reads `failed`; a retry is refused meanwhile).
+ */
+export function operationState(operation: Pick<Operation, 'status' | 'error'>): string {
+  return operation.status === 'running' && operation.error ? 'failing' : operation.status
+}
+
+/**
  * Polls `GET /api/admin/operations/:id` until the operation finishes, drawing a progress bar
  * on stderr (none with `--json`). Returns the succeeded operation; throws a CliError naming
  * the failed step and hinting `tenantctl ops retry <id>` when it failed or was rolled back.
@@ -31,7 +40,8 @@ export async function watchOperation(api: ApiClient, out: Output, operationId: s
   try {
     for (;;) {
       const { body: operation } = await api.request<Operation>('GET', path)
-      bar?.update(operation.progress, operation.step ?? operation.status)
+      const failing = operationState(operation) === 'failing'
+      bar?.update(operation.progress, failing ? `failed at ${operation.step ?? '?'}; putting things back` : (operation.step ?? operation.status))
       if (operation.status === 'succeeded') {
         bar?.update(100, 'done')
         return operation

@@ -65,6 +65,40 @@ t.test('a failed provisioning exits 1 with the step, the error and the retry hin
   )
 })
 
+t.test('a failed provisioning that is still putting things back says so before it fails', async (t) => {
+  const stub = await startStub(t, {
+    'POST /api/admin/tenants/provision': { status: 202, body: { tenant: provisioning, operationId: 'op-1' } },
+    'GET /api/admin/operations/op-1': (_req, hit) => ({
+      body: [
+        operationFixture({ step: 'createDatabase', progress: 40 }),
+        // Failed, still claimed while its handler undoes the partial work: running, with the error.
+        operationFixture({ step: 'createDatabase', progress: 40, error: 'host pg-main is full' }),
+        operationFixture({ status: 'failed', step: 'createDatabase', progress: 40, error: 'host pg-main is full' }),
+      ][Math.min(hit, 3) - 1],
+    }),
+  })
+  const { env } = cliEnv(t, stub, { credentials: credentialsFixture(stub.url) })
+  const result = await runTenantctl(['create', '--name', 'Acme Corp'], { env })
+  t.equal(result.code, 1)
+  t.match(result.stderr, /\[ 40%\] createDatabase\n\[ 40%\] failed at createDatabase; putting things back\n/)
+  t.match(result.stderr, 'error: operation op-1 (provision) failed at step createDatabase: host pg-main is full\n')
+})
+
+t.test('ops list and ops show name a failing operation', async (t) => {
+  const failing = operationFixture({ step: 'copyData', progress: 60, kind: 'move_tenant', error: 'target host down' })
+  const stub = await startStub(t, {
+    'GET /api/admin/operations': { body: { items: [failing], total: 1 } },
+    'GET /api/admin/operations/op-1': { body: failing },
+  })
+  const { env } = cliEnv(t, stub, { credentials: credentialsFixture(stub.url) })
+  const list = await runTenantctl(['ops', 'list'], { env })
+  t.equal(list.code, 0, list.stderr)
+  t.match(list.stdout, /op-1\s+move_tenant\s+\S+\s+failing\s+copyData/)
+  const show = await runTenantctl(['ops', 'show', 'op-1'], { env })
+  t.match(show.stdout, /Status:\s+failing\n/)
+  t.match(show.stdout, /Error:\s+target host down\n/)
+})
+
 t.test('create --no-wait prints the operation id without polling', async (t) => {
   const stub = await startStub(t, {
     'POST /api/admin/tenants/provision': { status: 202, body: { tenant: provisioning, operationId: 'op-1' } },

@@ -225,6 +225,26 @@ t.test('a session the server no longer honours returns to sign-in, then to the p
   )
 })
 
+t.test('a failed operation still putting things back reads Failing, with its error and no Retry yet', async (t) => {
+  const acme = await h.tenantd.tenants.get(tenant.slug)
+  // What the runner records between a step's failure and the end of the handler's undo: still
+  // running and claimed (by a live replica elsewhere: a heartbeat no sweeper finds stale), with the error.
+  const { id } = await h.tenantd.catalog.db
+    .insertInto('operations')
+    .values({ kind: 'move_tenant', tenant_id: acme.id, status: 'running', step: 'copyData', progress: 40, params: '{}', error: 'the target host stopped answering', claimed_by: 'replica-elsewhere', heartbeat_at: new Date(Date.now() + 3_600_000), created_at: new Date(), updated_at: new Date() })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  t.teardown(() => h.tenantd.catalog.db.deleteFrom('operations').where('id', '=', id).execute())
+  const { page, errors } = await newPage()
+  await page.goto(`${base}/panel/operations`)
+  await signIn(page)
+  const row = page.getByRole('row').filter({ hasText: 'the target host stopped answering' })
+  await row.waitFor()
+  t.equal(await row.locator('.badge').innerText(), 'failing', 'the state reads failing, not running')
+  t.equal(await row.getByRole('button', { name: /^Retry/ }).count(), 0, 'no Retry while it puts things back')
+  t.same(errors, [], 'no console errors')
+})
+
 t.test('an operator sees database sizes and their history, and brands a tenant (logo, name)', async (t) => {
   const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
   t.equal((await h.asAdmin({ method: 'POST', url: '/api/admin/size-samples' })).statusCode, 200)

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api/api-client.js'
 import type { Operation } from '../api/api-types.js'
-import { humanize } from '../format.js'
+import { humanize, operationState } from '../format.js'
 import { useInterval } from '../hooks/use-api.js'
 import { ErrorBanner } from './error-banner.js'
 import { ProgressBar } from './progress-bar.js'
@@ -21,6 +21,7 @@ export function OperationProgress({ operationId, onFinished }: { operationId: st
   const [operation, setOperation] = useState<Operation | undefined>(undefined)
   const [error, setError] = useState<unknown>(undefined)
   const done = operation !== undefined && finished.has(operation.status)
+  const failing = operation !== undefined && operationState(operation) === 'failing'
 
   const poll = () => {
     api.get<Operation>(`/api/admin/operations/${encodeURIComponent(operationId)}`).then(
@@ -50,17 +51,21 @@ export function OperationProgress({ operationId, onFinished }: { operationId: st
     <div class="operation" aria-live="polite">
       <div class="operation-head">
         <span class="operation-kind">{operation ? humanize(operation.kind) : 'Operation'}</span>
-        {operation && <StatusBadge status={operation.status} />}
+        {operation && <StatusBadge status={operationState(operation)} />}
       </div>
       <ProgressBar value={operation?.progress ?? 0} label={`${operation ? humanize(operation.kind) : 'Operation'} progress`} />
       <p class="operation-step">
-        {operation?.status === 'succeeded' ? 'Done' : `Step: ${humanize(operation?.step ?? 'starting')}`}
+        {operation?.status === 'succeeded' ? 'Done' : failing ? `Failed at ${humanize(operation?.step)}; putting things back` : `Step: ${humanize(operation?.step ?? 'starting')}`}
       </p>
       {operation?.error && (
         <div class="banner banner-error" role="alert">
           <div class="banner-body">
             <p class="banner-message">{operation.error}</p>
-            <p class="banner-hint">Fix the cause, then retry: the operation resumes from its recorded step.</p>
+            <p class="banner-hint">
+              {failing
+                ? 'It is undoing its partial work; Retry appears once it reads Failed.'
+                : 'Fix the cause, then retry: the operation resumes from its recorded step.'}
+            </p>
           </div>
           {operation.status === 'failed' && (
             <button type="button" class="button button-small" onClick={retry}>

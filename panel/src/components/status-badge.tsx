@@ -19,6 +19,7 @@ const tones: Record<string, 'ok' | 'info' | 'warn' | 'danger' | 'neutral'> = {
   drift: 'warn',
   canceled: 'danger',
   failed: 'danger',
+  failing: 'danger',
   rolled_back: 'danger',
   unreachable: 'danger',
   error: 'danger',

@@ -8,7 +8,7 @@ import { SelectField } from '../components/field.js'
 import { PageHeader } from '../components/layout.js'
 import { ProgressBar } from '../components/progress-bar.js'
 import { StatusBadge } from '../components/status-badge.js'
-import { formatDate, humanize } from '../format.js'
+import { formatDate, humanize, operationState } from '../format.js'
 import { useApi, useInterval, useTitle } from '../hooks/use-api.js'
 import { Link, basePath } from '../router/router.js'
 import { DataTable, actionsColumn } from '../components/data-table.js'
@@ -60,7 +60,7 @@ export function OperationsPage() {
                 <ProgressBar value={op.progress} label={`${humanize(op.kind)} ${op.tenantSlug ?? ''} progress`} />
               </td>
               <td>
-                <StatusBadge status={op.status} />
+                <StatusBadge status={operationState(op)} />
                 {op.error && <div class="field-error small">{op.error}</div>}
               </td>
               <td class="actions">

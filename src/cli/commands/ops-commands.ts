@@ -1,6 +1,6 @@
 import type { Operation, Page } from '../api-types.js'
 import type { Command, CommandGroup } from '../command.js'
-import { watchOperation } from '../operation-watch.js'
+import { operationState, watchOperation } from '../operation-watch.js'
 import { formatTime, type Column } from '../table-format.js'
 
 const operationPath = (id: string, action = '') => `/api/admin/operations/${encodeURIComponent(id)}${action}`
@@ -9,7 +9,7 @@ const operationColumns: Column<Operation>[] = [
   { header: 'ID', value: (o) => o.id },
   { header: 'KIND', value: (o) => o.kind },
   { header: 'TENANT', value: (o) => o.tenantSlug ?? o.tenantId },
-  { header: 'STATUS', value: (o) => o.status },
+  { header: 'STATUS', value: (o) => operationState(o) },
   { header: 'STEP', value: (o) => o.step },
   { header: 'PROGRESS', value: (o) => `${o.progress}%`, alignRight: true },
   { header: 'ATTEMPTS', value: (o) => o.attempts, alignRight: true },
@@ -47,7 +47,7 @@ export const showOperation: Command = {
       ['ID', op.id],
       ['Kind', op.kind],
       ['Tenant', op.tenantSlug ? `${op.tenantSlug} (${op.tenantId})` : op.tenantId],
-      ['Status', op.status],
+      ['Status', operationState(op)],
       ['Step', op.step],
       ['Progress', `${op.progress}%`],
       ['Attempts', op.attempts],
