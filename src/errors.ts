@@ -103,6 +103,8 @@ export const SqlState = {
   invalidPassword: '28P01',
   invalidAuthorization: '28000',
   objectInUse: '55006',
+  /** "database ... is not currently accepting connections" (ALLOW_CONNECTIONS false) */
+  objectNotInPrerequisiteState: '55000',
   tooManyConnections: '53300',
   cannotConnectNow: '57P03',
   adminShutdown: '57P01',

@@ -93,7 +93,7 @@ const CHECKOUT_TIMEOUT_MESSAGE = 'timeout exceeded when trying to connect'
  * connection settings differ from the pool's, they mean the pool is stale, not that the
  * database is down.
  */
-const STALE_SETTINGS_REFUSALS = new Set<string>([SqlState.invalidPassword, SqlState.invalidAuthorization, SqlState.invalidCatalogName, '55000'])
+const STALE_SETTINGS_REFUSALS = new Set<string>([SqlState.invalidPassword, SqlState.invalidAuthorization, SqlState.invalidCatalogName, SqlState.objectNotInPrerequisiteState])
 
 function sameSettings(a: TenantConnectionInfo, b: TenantConnectionInfo): boolean {
   return a.host === b.host && a.port === b.port && a.database === b.database && a.user === b.user && a.password === b.password
