@@ -17,6 +17,11 @@ export interface StagedCaddyfile {
   discard(): Promise<void>
 }
 
+/** The Caddyfile's content, or null when there is none yet. */
+export function readCaddyfile(file: string): Promise<string | null> {
+  return readFile(file, 'utf8').catch(() => null)
+}
+
 /**
  * Puts a render in a temporary file in the Caddyfile's directory, so it can be
  * checked — by `caddy validate`, or by Caddy itself loading it — before `commit()` renames it
@@ -28,16 +33,20 @@ export interface StagedCaddyfile {
  *   try { await caddy.validate(staged.path) } catch (e) { await staged.discard(); throw e }
  *   await staged.commit()
  */
-export async function stageCaddyfile(file: string, content: string): Promise<StagedCaddyfile> {
+export async function stageCaddyfile(file: string, content: string, options: { current?: string | null } = {}): Promise<StagedCaddyfile> {
   const sha256 = createHash('sha256').update(content).digest('hex')
-  const current = await readFile(file, 'utf8').catch(() => undefined)
+  const current = options.current !== undefined ? options.current : await readCaddyfile(file)
   if (current === content) return { path: file, sha256, changed: false, flush: async () => {}, commit: async () => {}, discard: async () => {} }
-  await mkdir(path.dirname(file), { recursive: true })
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   const discard = () => rm(temporary, { force: true })
   let handle: Awaited<ReturnType<typeof open>> | undefined
   try {
-    handle = await open(temporary, 'wx', 0o644)
+    // The directory exists but for the very first render: made only when missing.
+    handle = await open(temporary, 'wx', 0o644).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error
+      await mkdir(path.dirname(file), { recursive: true })
+      return open(temporary, 'wx', 0o644)
+    })
     await handle.writeFile(content)
   } catch (error) {
     await handle?.close().catch(() => {})

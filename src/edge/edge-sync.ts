@@ -6,7 +6,7 @@ import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { Logger } from '../logger.js'
 import { CaddyClient, CaddyError, type CaddyApplyMode } from './caddy-client.js'
 import { parseTemplate, renderTemplate, TemplateError } from './caddyfile-template.js'
-import { stageCaddyfile, type StagedCaddyfile } from './caddyfile-writer.js'
+import { readCaddyfile, stageCaddyfile, type StagedCaddyfile } from './caddyfile-writer.js'
 import { readEdgeSnapshot, type EdgeSnapshot } from './edge-addresses.js'
 import type { EdgeConfig } from './edge-config.js'
 
@@ -190,7 +190,12 @@ export class EdgeSync {
   /** One sync on the connection that holds the edge lock (one pooled connection per sync, however busy the pool). */
   async #syncLocked(db: CatalogDb, forceApply: boolean): Promise<SyncResult> {
     const { config, log } = this.deps
-    const snapshot = await readEdgeSnapshot(db, config.baseDomain)
+    // The catalog, the template and the file on disk are read at once (each is a wait of its own).
+    const [snapshot, template, current] = await Promise.all([
+      readEdgeSnapshot(db, config.baseDomain),
+      this.#readTemplate().then((source) => ({ source }), (error: unknown) => ({ error })),
+      readCaddyfile(config.file),
+    ])
     const { generation } = snapshot
     this.#lastAddresses = snapshot.addresses.length
     const caddyFound = (await this.caddy.version()) !== undefined
@@ -199,7 +204,8 @@ export class EdgeSync {
 
     let staged: StagedCaddyfile
     try {
-      staged = await stageCaddyfile(config.file, await this.render(snapshot))
+      if ('error' in template) throw template.error
+      staged = await stageCaddyfile(config.file, this.#renderWith(template.source, snapshot), { current })
     } catch (error) {
       throw await this.#refuseRender(error, generation)
     }
@@ -264,13 +270,20 @@ export class EdgeSync {
 
   /** The Caddyfile for a routing snapshot (reads the template each time: an edit applies at the next change). */
   async render(snapshot: EdgeSnapshot): Promise<string> {
+    return this.#renderWith(await this.#readTemplate(), snapshot)
+  }
+
+  async #readTemplate(): Promise<string> {
     const { config } = this.deps
-    let source: string
     try {
-      source = await readFile(config.template, 'utf8')
+      return await readFile(config.template, 'utf8')
     } catch (error) {
       throw new TemplateError(0, `cannot read ${config.template} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`)
     }
+  }
+
+  #renderWith(source: string, snapshot: EdgeSnapshot): string {
+    const { config } = this.deps
     const port = config.httpPort === undefined ? '' : `:${config.httpPort}`
     return renderTemplate(parseTemplate(source), {
       generation: snapshot.generation,
