@@ -20,15 +20,6 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`
 }
 
-/**
- * An operation's state as the panel shows it: `failing` while a failed operation puts its
- * partial work back (the server keeps it `running`, with its error, until that is done and
- * only then reads `failed`; a retry is refused meanwhile).
- */
-export function operationState(operation: { status: string; error: string | null }): string {
-  return operation.status === 'running' && operation.error ? 'failing' : operation.status
-}
-
 /** "provision_tenant" or "createDatabase" -> "provision tenant", "create database". */
 export function humanize(word: string | null | undefined): string {
   if (!word) return '—'

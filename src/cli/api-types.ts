@@ -48,6 +48,16 @@ export interface Operation {
   finishedAt: string | null
 }
 
+/**
+ * An operation's state as tenantctl and the panel show it: `failing` while a failed operation
+ * puts its partial work back (the server keeps it `running`, with its error, until that is
+ * done and only then reads `failed`; a retry is refused meanwhile). The one function here, so
+ * the panel can import it without bundling anything of the server.
+ */
+export function operationState(operation: Pick<Operation, 'status' | 'error'>): string {
+  return operation.status === 'running' && operation.error ? 'failing' : operation.status
+}
+
 /** GET /api/admin/hosts/usage (items) */
 export interface HostUsage {
   id: string

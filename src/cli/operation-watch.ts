@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { ApiClient } from './api-client.js'
-import type { Operation } from './api-types.js'
+import { operationState, type Operation } from './api-types.js'
 import { CliError } from './cli-error.js'
 import type { Output } from './output.js'
 import { ProgressBar } from './progress-bar.js'
@@ -9,15 +9,6 @@ import { ProgressBar } from './progress-bar.js'
 const pollIntervalMs = 300
 
 const failedStatuses = new Set(['failed', 'rolled_back'])
-
-/**
- * An operation's state as tenantctl shows it: `failing` while a failed operation puts its
- * partial work back (the server keeps it `running`, with its error, until that is done and
- * only then reads `failed`; a retry is refused meanwhile).
- */
-export function operationState(operation: Pick<Operation, 'status' | 'error'>): string {
-  return operation.status === 'running' && operation.error ? 'failing' : operation.status
-}
 
 /**
  * Polls `GET /api/admin/operations/:id` until the operation finishes, drawing a progress bar

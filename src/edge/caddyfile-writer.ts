@@ -26,16 +26,17 @@ export function readCaddyfile(file: string): Promise<string | null> {
  * Puts a render in a temporary file in the Caddyfile's directory, so it can be
  * checked — by `caddy validate`, or by Caddy itself loading it — before `commit()` renames it
  * over the good file. Rename is atomic within a directory, so a reader (Caddy, an operator,
- * another replica) sees the old file or the new one, never half of one.
+ * another replica) sees the old file or the new one, never half of one. `current` is what the
+ * Caddyfile holds now (readCaddyfile, read under the edge lock): equal to `content`, nothing
+ * is staged.
  *
  * @example
- *   const staged = await stageCaddyfile('/var/lib/tenantd/Caddyfile', rendered)
+ *   const staged = await stageCaddyfile('/var/lib/tenantd/Caddyfile', rendered, await readCaddyfile('/var/lib/tenantd/Caddyfile'))
  *   try { await caddy.validate(staged.path) } catch (e) { await staged.discard(); throw e }
  *   await staged.commit()
  */
-export async function stageCaddyfile(file: string, content: string, options: { current?: string | null } = {}): Promise<StagedCaddyfile> {
+export async function stageCaddyfile(file: string, content: string, current: string | null): Promise<StagedCaddyfile> {
   const sha256 = createHash('sha256').update(content).digest('hex')
-  const current = options.current !== undefined ? options.current : await readCaddyfile(file)
   if (current === content) return { path: file, sha256, changed: false, flush: async () => {}, commit: async () => {}, discard: async () => {} }
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`)
   const discard = () => rm(temporary, { force: true })

@@ -205,7 +205,7 @@ export class EdgeSync {
     let staged: StagedCaddyfile
     try {
       if ('error' in template) throw template.error
-      staged = await stageCaddyfile(config.file, this.#renderWith(template.source, snapshot), { current })
+      staged = await stageCaddyfile(config.file, this.#renderWith(template.source, snapshot), current)
     } catch (error) {
       throw await this.#refuseRender(error, generation)
     }

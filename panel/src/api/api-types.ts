@@ -1,7 +1,8 @@
 /*
  * The JSON shapes the panel reads: tenantctl's (src/cli/api-types.ts) and the route schemas'
  * (src/http/schemas, through Static<>), both type-only so nothing of the server is bundled,
- * plus the few neither types.
+ * plus the few neither types. The one value taken from src/cli/api-types.ts is
+ * `operationState`, a pure function with no imports.
  */
 import type { Static } from 'typebox'
 import type { MigrationMatrixSchema, MigrationRunSchema, MigrationRunSummarySchema, MigrationRunTenantSchema } from '../../../src/http/schemas/migration-schemas.js'
@@ -9,6 +10,7 @@ import type { MoveSchema } from '../../../src/http/schemas/move-schemas.js'
 import type { RestoreRecordSchema } from '../../../src/http/schemas/backup-schemas.js'
 import type { Backup, Tenant, TenantDomain } from '../../../src/cli/api-types.js'
 import type { TenantUserSchema } from '../../../src/http/schemas/auth-schemas.js'
+export { operationState } from '../../../src/cli/api-types.js'
 /** GET /api/admin/operators (items) */
 export type { Operator } from '../../../src/auth/operator-service.js'
 

@@ -1,6 +1,6 @@
-import type { Operation, Page } from '../api-types.js'
+import { operationState, type Operation, type Page } from '../api-types.js'
 import type { Command, CommandGroup } from '../command.js'
-import { operationState, watchOperation } from '../operation-watch.js'
+import { watchOperation } from '../operation-watch.js'
 import { formatTime, type Column } from '../table-format.js'
 
 const operationPath = (id: string, action = '') => `/api/admin/operations/${encodeURIComponent(id)}${action}`
