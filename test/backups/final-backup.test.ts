@@ -17,7 +17,7 @@ const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: backupDir } })
 
 /** A short assertion message: the status, or the whole reply when it is not the expected one. */
 const why = (res: { statusCode: number; body: string }, status: number) => (res.statusCode === status ? `answered ${status}` : res.body)
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+const { catalogDb } = h
 const db = h.tenantd.catalog.db
 
 const exists = async (kind: 'database' | 'role', name: string) =>
@@ -96,7 +96,7 @@ t.test('a final backup that fails verification stops the delete; the database st
     [],
     catalogDb
   )
-  const gate = new pg.Client({ connectionString: h.cluster.url(catalogDb) })
+  const gate = new pg.Client({ connectionString: h.catalogUrl })
   await gate.connect()
   t.teardown(() => gate.end())
   await gate.query('select pg_advisory_lock(4242)')

@@ -26,10 +26,10 @@ t.setTimeout(300_000)
 const backupDir = await mkdtemp(path.join(tmpdir(), 'tenantd-restore-freeze-'))
 t.teardown(() => rm(backupDir, { recursive: true, force: true }))
 const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backupDir}`, TENANTD_BACKUP_SCHEDULE: 'off' } })
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+const { catalogDb } = h
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
 
-await installStepGate(h.cluster.url(catalogDb))
+await installStepGate(h.catalogUrl)
 
 const slug = 'frz'
 const tenant = await h.provision({ name: 'Frozen', slug, adminEmail: `admin@${slug}.test`, adminPassword: 'frozen-password-1', modules: ['price-basket'] })
@@ -57,7 +57,7 @@ async function frozenUntil(): Promise<Date | null> {
 
 t.test('during the swap the tenant answers 503 with Retry-After; after it, 200 with the restored data', async (t) => {
   t.equal((await suppliers()).json().total, before.cp_fornecedores!.rows, 'before: the damaged data is served')
-  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, 'swapDatabase')
+  const gate = await closeStepGate(h.catalogUrl, slug, 'swapDatabase')
   const holder = new pg.Client({ connectionString: h.cluster.url() })
   await holder.connect()
   t.teardown(async () => {

@@ -30,10 +30,10 @@ t.teardown(() => rm(backupDir, { recursive: true, force: true }))
 // This in-process replica does not sweep: the test decides when killed work resumes.
 const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backupDir}`, TENANTD_BACKUP_SCHEDULE: 'off' }, operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+const { catalogDb } = h
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
 
-await installStepGate(h.cluster.url(catalogDb))
+await installStepGate(h.catalogUrl)
 
 const slug = 'steps'
 const tenant = await h.provision({ name: 'Steps', slug, adminEmail: `admin@${slug}.test`, adminPassword: 'steps-password-1', modules: ['price-basket'] })
@@ -96,7 +96,7 @@ const describe = (stop: Stop) => ('after' in stop ? `after ${stop.after}` : `dur
 
 /** Holds the restore before it records `step` (see test/helpers/step-gate.ts). */
 async function openGateClient(step: string): Promise<{ gate: StepGate; open(): Promise<void> }> {
-  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, step)
+  const gate = await closeStepGate(h.catalogUrl, slug, step)
   return { gate, open: () => gate.open() }
 }
 

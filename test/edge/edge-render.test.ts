@@ -67,7 +67,7 @@ t.test('0, 1 and 1,000 tenants render to a file Caddy accepts', async (t) => {
             'tenant_bulk' || i, 'tenant_bulk' || i || '_owner', 'unused'
        from generate_series(1, 999) i`,
     [host.id],
-    new URL(h.env.DATABASE_URL!).pathname.slice(1)
+    h.catalogDb
   )
   const result = await edge.syncNow()
   t.equal(result.generation, (await edge.status()).generation.current, 'rendered at the current generation')

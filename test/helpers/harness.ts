@@ -22,6 +22,10 @@ export interface Harness {
   superAdmin: { email: string; password: string }
   /** The environment the harness started tenantd with (to start a second process alike). */
   env: Record<string, string>
+  /** The catalog database's name. */
+  catalogDb: string
+  /** The catalog database as the cluster's superuser (test-only triggers, direct reads). */
+  catalogUrl: string
   /** Logs in (operator, or tenant user when headers name a tenant); fails the test on non-200. */
   login(email: string, password: string, headers?: Record<string, string>): Promise<{ accessToken: string; refreshToken: string }>
   /** A super-admin access token (cached). */
@@ -108,6 +112,8 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     logLines,
     superAdmin,
     env,
+    catalogDb,
+    catalogUrl: cluster.url(catalogDb),
     async login(email, password, headers = {}) {
       const res = await app.inject({ method: 'POST', url: '/api/auth/login', headers, payload: { email, password } })
       if (res.statusCode !== 200) throw new Error(`login of ${email} failed: ${res.statusCode} ${res.body}`)

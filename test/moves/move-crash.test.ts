@@ -17,8 +17,7 @@ t.setTimeout(300_000)
 // The in-process runner does not sweep: the test decides when killed work resumes.
 const h = await startHarness(t, { operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
-const catalogUrl = h.cluster.url(catalogDb)
+const { catalogDb, catalogUrl } = h
 const second = await startTestCluster(t)
 const db2Admin = await second.createAdminRole('tenantd_db2')
 const added = await h.asAdmin({ method: 'POST', url: '/api/admin/hosts', payload: { name: 'db2', host: '127.0.0.1', port: second.port, adminUser: db2Admin.user, adminPassword: db2Admin.password } })

@@ -297,8 +297,7 @@ t.test('a target host that goes down mid-move: the tenant stays on its source, u
 })
 
 t.test('a target that differs from the source in a row changed during the move is caught at the cutover; the tenant stays', async (t) => {
-  const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
-  const catalogUrl = h.cluster.url(catalogDb)
+  const { catalogUrl } = h
   await installStepGate(catalogUrl)
   // Held after the final changes were applied, under the freeze, before the comparison.
   const gate = await closeStepGate(catalogUrl, 'novaroma', 'compareTables')
@@ -333,8 +332,7 @@ t.test('a target that differs from the source in a row changed during the move i
 })
 
 t.test('a schema change on the source during the move (an index a migration adds) is caught at the cutover; the tenant stays', async (t) => {
-  const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
-  const catalogUrl = h.cluster.url(catalogDb)
+  const { catalogUrl } = h
   await installStepGate(catalogUrl)
   // Held once the copy caught up, before the freeze: the schema was copied long before.
   const gate = await closeStepGate(catalogUrl, 'novaroma', 'freeze')
@@ -401,7 +399,7 @@ t.test('a source host that goes down in the cutover: the move fails, and once th
   t.equal(there.statusCode, 200, there.body)
   t.equal((await tenantRow()).hostName, 'db2p', 'the tenant lives behind the proxy')
 
-  const catalogUrl = h.cluster.url(new URL(h.env.DATABASE_URL!).pathname.slice(1))
+  const { catalogUrl } = h
   // Held after the freeze closed the source to the tenant, before the last changes are read from it.
   const gate = await closeStepGate(catalogUrl, 'novaroma', 'applyFinalChanges')
   t.teardown(() => gate.end())

@@ -27,12 +27,12 @@ t.setTimeout(600_000)
 // This in-process replica does not sweep: the test decides when the killed work resumes.
 const h = await startHarness(t, { operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+const { catalogDb } = h
 const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
 const allSteps = provisionHandler({} as ProvisionDeps).steps.map((step) => step.name)
 const steps = ['createRole', 'createDatabase', 'migrateDatabase', 'createAdminUser']
 
-await installStepGate(h.cluster.url(catalogDb))
+await installStepGate(h.catalogUrl)
 
 
 const startReplica = replicaStarter(t, h.env, 'crash-replica')
@@ -41,7 +41,7 @@ const startReplica = replicaStarter(t, h.env, 'crash-replica')
 async function provisionAndKill(slug: string, afterStep: string): Promise<{ operationId: string; tenantId: string }> {
   const next = allSteps[allSteps.indexOf(afterStep) + 1]
   if (!next) throw new Error(`no step after ${afterStep}`)
-  const gate = await closeStepGate(h.cluster.url(catalogDb), slug, next)
+  const gate = await closeStepGate(h.catalogUrl, slug, next)
   try {
     const { child, url, appName } = await startReplica()
     const token = await h.adminToken()

@@ -168,7 +168,7 @@ t.test('the plan schedule rotates an overdue tenant exactly once with two replic
 t.test('waiting for an operation that the other replica runs waits for its end (what ?wait=true replies do)', async (t) => {
   // On a loaded machine a replica's heartbeat can come late and another replica take the
   // operation over; the first one's execute() then answers 'running', which is not an end.
-  const catalogUrl = h.cluster.url(new URL(h.env.DATABASE_URL!).pathname.slice(1))
+  const { catalogUrl } = h
   await installStepGate(catalogUrl)
   const gate = await closeStepGate(catalogUrl, 'acme', 'drainOldSessions')
   t.teardown(() => gate.end())

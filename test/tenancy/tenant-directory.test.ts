@@ -8,7 +8,7 @@ import { startHarness } from '../helpers/harness.js'
 // followed by a full reload that catches up with what was missed meanwhile.
 
 const h = await startHarness(t)
-const catalogDb = new URL(h.env.DATABASE_URL!).pathname.slice(1)
+const { catalogDb } = h
 const tenants = [
   await h.provision({ name: 'One', slug: 'one' }),
   await h.provision({ name: 'Two', slug: 'two' }),
