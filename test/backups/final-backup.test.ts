@@ -17,7 +17,6 @@ const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: backupDir } })
 
 /** A short assertion message: the status, or the whole reply when it is not the expected one. */
 const why = (res: { statusCode: number; body: string }, status: number) => (res.statusCode === status ? `answered ${status}` : res.body)
-const { catalogDb } = h
 const db = h.tenantd.catalog.db
 
 const exists = async (kind: 'database' | 'role', name: string) =>
@@ -84,7 +83,7 @@ t.test('a final backup that fails verification stops the delete; the database st
 
   // Test-only gate in this test's catalog: recording the final backup as written waits on an
   // advisory lock the test holds, so the stored file can be damaged before it is read back.
-  await h.cluster.query(
+  await h.catalogQuery(
     `create function test_final_gate() returns trigger language plpgsql as $$
      begin
        if new.reason = 'final' and new.state = 'completed' and old.state is distinct from 'completed' then
@@ -93,8 +92,7 @@ t.test('a final backup that fails verification stops the delete; the database st
        return new;
      end $$;
      create trigger test_final_gate before update on backups for each row execute function test_final_gate();`,
-    [],
-    catalogDb
+    []
   )
   const gate = new pg.Client({ connectionString: h.catalogUrl })
   await gate.connect()
@@ -131,7 +129,7 @@ t.test('a final backup that fails verification stops the delete; the database st
   t.equal((await h.asAdmin({ method: 'GET', url: '/api/admin/tenants/hooli' })).json().status, 'deleted', 'the tenant takes no traffic meanwhile')
 
   // Resumed once the storage is sound again: the same final backup is written and verified anew.
-  await h.cluster.query('drop trigger test_final_gate on backups; drop function test_final_gate()', [], catalogDb)
+  await h.catalogQuery('drop trigger test_final_gate on backups; drop function test_final_gate()')
   const retry = await h.asAdmin({ method: 'POST', url: `/api/admin/operations/${operationId}/retry` })
   t.equal(retry.statusCode, 202, why(retry, 202))
   const done = await waitFor('the retried delete to end', async () => {

@@ -26,8 +26,7 @@ t.setTimeout(300_000)
 const backupDir = await mkdtemp(path.join(tmpdir(), 'tenantd-restore-freeze-'))
 t.teardown(() => rm(backupDir, { recursive: true, force: true }))
 const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backupDir}`, TENANTD_BACKUP_SCHEDULE: 'off' } })
-const { catalogDb } = h
-const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
+const { catalogQuery } = h
 
 await installStepGate(h.catalogUrl)
 

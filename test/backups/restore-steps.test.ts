@@ -30,8 +30,7 @@ t.teardown(() => rm(backupDir, { recursive: true, force: true }))
 // This in-process replica does not sweep: the test decides when killed work resumes.
 const h = await startHarness(t, { env: { TENANTD_BACKUP_STORAGE: `file://${backupDir}`, TENANTD_BACKUP_SCHEDULE: 'off' }, operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const { catalogDb } = h
-const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
+const { catalogQuery } = h
 
 await installStepGate(h.catalogUrl)
 

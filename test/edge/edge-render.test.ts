@@ -61,13 +61,12 @@ t.test('0, 1 and 1,000 tenants render to a file Caddy accepts', async (t) => {
   t.match(one, /^one\.localhost \{$/m, 'the tenant has its block (TLS on by default: no scheme, no port)')
 
   const host = await h.tenantd.catalog.db.selectFrom('db_hosts').select('id').executeTakeFirstOrThrow()
-  await h.cluster.query(
+  await h.catalogQuery(
     `insert into tenants (slug, subdomain, name, contact_email, plan_id, status, host_id, database_name, role_name, password_sealed)
      select 'bulk' || i, 'bulk' || i, 'Bulk ' || i, 'bulk' || i || '@x.test', 'free', case when i % 10 = 0 then 'suspended' else 'active' end, $1,
             'tenant_bulk' || i, 'tenant_bulk' || i || '_owner', 'unused'
        from generate_series(1, 999) i`,
-    [host.id],
-    h.catalogDb
+    [host.id]
   )
   const result = await edge.syncNow()
   t.equal(result.generation, (await edge.status()).generation.current, 'rendered at the current generation')

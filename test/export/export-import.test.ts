@@ -114,7 +114,7 @@ t.test('documents that are not whole exports are refused and create nothing', as
     t.equal(res.statusCode, status, `${what}: ${res.body}`)
     t.match(res.json(), { error: 'InvalidExport', message }, what)
   }
-  const rows = await h.cluster.query(`select slug from tenants where slug = 'refused'`, [], h.catalogDb)
+  const rows = await h.catalogQuery(`select slug from tenants where slug = 'refused'`)
   t.equal(rows.rowCount, 0, 'no tenant record was ever made')
   t.same(await databases(h), dbsBefore, 'no database was created')
 })
@@ -130,7 +130,7 @@ t.test('exports made by newer code, and taken slugs, are refused with 409', asyn
   const unknown = await importDocument(widgets, '?slug=widgets')
   t.equal(unknown.statusCode, 409, unknown.body)
   t.match(unknown.json(), { error: 'ExportNewerThanCode', message: /public\.widgets/ })
-  const live = await h.cluster.query(`select slug from tenants where slug in ('future', 'widgets') and purged_at is null`, [], h.catalogDb)
+  const live = await h.catalogQuery(`select slug from tenants where slug in ('future', 'widgets') and purged_at is null`)
   t.equal(live.rowCount, 0, 'no live tenant is left')
   t.same(await databases(h), dbsBefore, 'the database of the rolled-back import is gone')
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
+import type pg from 'pg'
 import { buildApp } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { loggerOptions, pino, type Logger } from '../../src/logger.js'
@@ -26,6 +27,8 @@ export interface Harness {
   catalogDb: string
   /** The catalog database as the cluster's superuser (test-only triggers, direct reads). */
   catalogUrl: string
+  /** Runs SQL on the catalog database as the cluster's superuser. */
+  catalogQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>
   /** Logs in (operator, or tenant user when headers name a tenant); fails the test on non-200. */
   login(email: string, password: string, headers?: Record<string, string>): Promise<{ accessToken: string; refreshToken: string }>
   /** A super-admin access token (cached). */
@@ -114,6 +117,7 @@ export async function startHarness(t: TapLike, options: HarnessOptions = {}): Pr
     env,
     catalogDb,
     catalogUrl: cluster.url(catalogDb),
+    catalogQuery: (text, values) => cluster.query(text, values, catalogDb),
     async login(email, password, headers = {}) {
       const res = await app.inject({ method: 'POST', url: '/api/auth/login', headers, payload: { email, password } })
       if (res.statusCode !== 200) throw new Error(`login of ${email} failed: ${res.statusCode} ${res.body}`)

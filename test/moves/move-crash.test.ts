@@ -17,7 +17,7 @@ t.setTimeout(300_000)
 // The in-process runner does not sweep: the test decides when killed work resumes.
 const h = await startHarness(t, { operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const { catalogDb, catalogUrl } = h
+const { catalogUrl } = h
 const second = await startTestCluster(t)
 const db2Admin = await second.createAdminRole('tenantd_db2')
 const added = await h.asAdmin({ method: 'POST', url: '/api/admin/hosts', payload: { name: 'db2', host: '127.0.0.1', port: second.port, adminUser: db2Admin.user, adminPassword: db2Admin.password } })
@@ -58,7 +58,7 @@ async function moveAndKill(target: string, afterStep: string): Promise<string> {
     if (res.status !== 202) throw new Error(`move answered ${res.status}: ${JSON.stringify(body)}`)
     await gate.waitUntilHeld(appName, async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the replica exited before reaching ${next}`)
-      const op = await h.cluster.query('select status, step, error from operations where id = $1', [body.operationId], catalogDb)
+      const op = await h.catalogQuery('select status, step, error from operations where id = $1', [body.operationId])
       const row = op.rows[0] as { status: string; step: string; error: string | null } | undefined
       if (row && row.status !== 'running' && row.status !== 'pending') throw new Error(`the move ended (${row.status} at ${row.step}: ${row.error}) before reaching ${next}`)
     })
@@ -70,7 +70,7 @@ async function moveAndKill(target: string, afterStep: string): Promise<string> {
 }
 
 async function waitForStale(id: string): Promise<void> {
-  const row = await h.cluster.query('select heartbeat_at from operations where id = $1', [id], catalogDb)
+  const row = await h.catalogQuery('select heartbeat_at from operations where id = $1', [id])
   const beat = (row.rows[0]!.heartbeat_at as Date).getTime()
   await waitFor('the killed claim to go stale', async () => (Date.now() - beat > staleMs ? true : undefined))
 }
@@ -156,7 +156,7 @@ t.test('killed while a failed move puts things back: the operation stays failing
   // The gate moves to the revert's last write (its step back to prepareTarget).
   await gate.moveTo('prepareTarget')
   await gate.waitUntilHeld(appName)
-  const failing = await h.cluster.query<{ status: string; error: string | null }>('select status, error from operations where id = $1', [operationId], catalogDb)
+  const failing = await h.catalogQuery<{ status: string; error: string | null }>('select status, error from operations where id = $1', [operationId])
   t.equal(failing.rows[0]!.status, 'running', 'while its failure is handled the operation is still claimed')
   t.match(failing.rows[0]!.error, /schema changed on the source/, 'with its error recorded')
   await killReplica({ child, appName }, gate.client)

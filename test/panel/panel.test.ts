@@ -246,10 +246,9 @@ t.test('a failed operation still putting things back reads Failing, with its err
 })
 
 t.test('an operator sees database sizes and their history, and brands a tenant (logo, name)', async (t) => {
-  const { catalogDb } = h
   t.equal((await h.asAdmin({ method: 'POST', url: '/api/admin/size-samples' })).statusCode, 200)
   // A sample from two days ago, so the history has two days to draw.
-  await h.cluster.query(`insert into tenant_size_samples (tenant_id, sampled_at, bytes) select id, now() - interval '2 days', 4000000 from tenants where slug = $1`, [tenant.slug], catalogDb)
+  await h.catalogQuery(`insert into tenant_size_samples (tenant_id, sampled_at, bytes) select id, now() - interval '2 days', 4000000 from tenants where slug = $1`, [tenant.slug])
   const { page, errors } = await newPage({ viewport: { width: 1280, height: 800 } })
   await page.goto(`${base}/panel/tenants?sort=size`)
   await signIn(page)

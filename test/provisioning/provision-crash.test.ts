@@ -1,5 +1,4 @@
 import { once } from 'node:events'
-import pg from 'pg'
 import t from 'tap'
 import { provisionHandler, type ProvisionDeps } from '../../src/provisioning/provision-tenant.js'
 import { startHarness } from '../helpers/harness.js'
@@ -27,8 +26,7 @@ t.setTimeout(600_000)
 // This in-process replica does not sweep: the test decides when the killed work resumes.
 const h = await startHarness(t, { operations: { sweepMs: 3_600_000 } })
 const staleMs = Number(h.env.TENANTD_OPERATION_STALE_MS)
-const { catalogDb } = h
-const catalogQuery = (text: string, values?: unknown[]) => h.cluster.query(text, values, catalogDb)
+const { catalogQuery } = h
 const allSteps = provisionHandler({} as ProvisionDeps).steps.map((step) => step.name)
 const steps = ['createRole', 'createDatabase', 'migrateDatabase', 'createAdminUser']
 

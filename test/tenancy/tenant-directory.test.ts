@@ -42,7 +42,7 @@ t.test('records are bounded; an evicted tenant is read again', async (t) => {
 
 t.test('a change made with plain SQL reaches the directory through NOTIFY', async (t) => {
   t.equal((await directory.find('two'))?.name, 'Two')
-  await h.cluster.query(`update tenants set name = 'Two Renamed', subdomain = 'two-b' where slug = 'two'`, [], catalogDb)
+  await h.catalogQuery(`update tenants set name = 'Two Renamed', subdomain = 'two-b' where slug = 'two'`)
   await waitFor('the new subdomain', () => directory.peekSubdomain('two-b'), (r) => r !== null)
   t.equal((await directory.findBySubdomain('two-b'))?.name, 'Two Renamed', 'the record is read again')
   t.equal(await directory.findBySubdomain('two'), null, 'the old subdomain names nobody')
@@ -59,11 +59,10 @@ t.test('a lost LISTEN connection: changes missed meanwhile are caught up by the 
   await h.cluster.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and query = 'listen tenantd_tenant_changed'`, [catalogDb])
   await waitFor('the directory to notice', () => directory.stats().authoritative, (a) => !a)
   // Missed by every listener: made while none is connected.
-  await h.cluster.query(`update tenants set status = 'suspended', subdomain = 'three-b' where slug = 'three'`, [], catalogDb)
-  await h.cluster.query(
+  await h.catalogQuery(`update tenants set status = 'suspended', subdomain = 'three-b' where slug = 'three'`)
+  await h.catalogQuery(
     `insert into tenant_domains (tenant_id, domain, status, verification_token, verified_at) values ($1, 'three.example.com', 'verified', 'tok', now())`,
-    [tenants[2]!.id],
-    catalogDb
+    [tenants[2]!.id]
   )
   t.equal((await directory.findBySubdomain('three-b'))?.status, 'suspended', 'while not authoritative, a miss asks the catalog')
   await waitFor('the reconnect and full reload', () => directory.stats().authoritative, (a) => a)
