@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { escapeIdentifier } from 'pg'
+import { newNameTag, stampedDatabaseName } from '../hosts/database-names.js'
 import { withSessionsEnded } from '../hosts/database-sessions.js'
 
 /** Whether a database of that name exists on the client's server. */
@@ -64,15 +65,13 @@ export async function swapDatabases(client: pg.ClientBase, names: { current: str
   await client.query(`ALTER DATABASE ${current} WITH ALLOW_CONNECTIONS true`)
 }
 
-/** The name an undo keeps the database it swaps out under, within PostgreSQL's 63-byte limit. */
+/** The name an undo keeps the database it swaps out under (see stampedDatabaseName). */
 export function undoneDatabaseName(database: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
-  return `${database.slice(0, 35)}_undone_${stamp}`
+  return stampedDatabaseName(database, 'undone', at)
 }
 
-/** Names for a restore of `database` at `at`, each within PostgreSQL's 63-byte limit. */
+/** Names for a restore of `database` at `at`: one tag for both, so they read as a pair. */
 export function restoreDatabaseNames(database: string, at: Date): { restored: string; previous: string } {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
-  const base = database.slice(0, 35)
-  return { restored: `${base}_restoring_${stamp}`, previous: `${base}_pre_restore_${stamp}` }
+  const tag = newNameTag()
+  return { restored: stampedDatabaseName(database, 'restoring', at, tag), previous: stampedDatabaseName(database, 'pre_restore', at, tag) }
 }

@@ -5,6 +5,7 @@ import { databaseExists } from '../backups/database-swap.js'
 import { pgToolEnv, pgToolPath, stderrTail, type PgConnection } from '../backups/pg-client-tools.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { SqlState, sqlState } from '../errors.js'
+import { stampedDatabaseName } from '../hosts/database-names.js'
 import { dropDatabase, withSessionsEnded } from '../hosts/database-sessions.js'
 import type { HostRegistry } from '../hosts/host-registry.js'
 import { loginRoleOf } from '../tenancy/tenant-connection.js'
@@ -159,10 +160,9 @@ export async function keepSourceDatabase(client: pg.ClientBase, database: string
   if (await exists(kept)) await client.query(`ALTER DATABASE ${escapeIdentifier(kept)} WITH ALLOW_CONNECTIONS false`)
 }
 
-/** The name a move keeps its source database under, within PostgreSQL's 63-byte limit. */
+/** The name a move keeps its source database under (see stampedDatabaseName). */
 export function keptDatabaseName(database: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:T]/g, '').slice(0, 14)
-  return `${database.slice(0, 40)}_moved_${stamp}`
+  return stampedDatabaseName(database, 'moved', at)
 }
 
 /** Connection of the tenant's role to its database on a host (for pg_dump / pg_restore and pg). */

@@ -97,7 +97,7 @@ t.test('restore brings the data back into a new database, swapped in, the old on
   t.equal(res.statusCode, 200, res.body)
   const { restore } = res.json()
   t.equal(restore.database, tenant.database)
-  t.match(restore.previousDatabase, new RegExp(`^${tenant.database}_pre_restore_\\d{14}$`))
+  t.match(restore.previousDatabase, new RegExp(`^${tenant.database}_pre_restore_\\d{14}_[0-9a-f]{6}$`))
   t.same(await fingerprint(h, tenant.database), before, 'every table is back, row for row')
   t.same(await databasesLike(h, `${tenant.database}_%`), [restore.previousDatabase], 'the previous database is kept; no restore leftovers')
   const kept = await h.cluster.query<{ datallowconn: boolean }>('select datallowconn from pg_database where datname = $1', [restore.previousDatabase])

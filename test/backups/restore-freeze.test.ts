@@ -145,7 +145,7 @@ t.test('undo swaps the previous database back while it is kept; the cleanup drop
   const undo = await h.asAdmin({ method: 'POST', url: `/api/admin/tenants/${slug}/restore/undo?wait=true` })
   t.equal(undo.statusCode, 200, undo.body)
   const displaced = undo.json().restore.previousDatabase as string
-  t.match(displaced, new RegExp(`^${tenant.database}_undone_\\d{14}$`))
+  t.match(displaced, new RegExp(`^${tenant.database}_undone_\\d{14}_[0-9a-f]{6}$`))
   t.same(await fingerprint(h, tenant.database), before, 'the data from before the restore is back, row for row')
   const served = await waitFor('the previous data to be served', async () => {
     const r = await suppliers()
