@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import type { Logger } from '../logger.js'
+import { endPool } from '../pool-shutdown.js'
 import type { CatalogDatabase } from './catalog-schema.js'
 
 // int8 (count(*), bigint ids) as JS numbers: every count tenantd reads fits easily.
@@ -31,7 +32,6 @@ export function openCatalog(connectionString: string, log: Logger, max = 10): Ca
     if (closing) log.debug({ err }, 'catalog connection ended during shutdown')
     else log.warn({ err }, 'catalog connection lost')
   })
-  const sockets = openSockets(pool)
   const db = new Kysely<CatalogDatabase>({ dialect: new PostgresDialect({ pool }) })
   return {
     db,
@@ -39,41 +39,9 @@ export function openCatalog(connectionString: string, log: Logger, max = 10): Ca
     connectionString,
     async destroy() {
       closing = true
-      await db.destroy()
-      // pool.end() resolves once it has asked its clients to end, before their sockets close:
-      // a server stopped right after (the embedded one) would otherwise cut them mid-goodbye.
-      await sockets.closed(5_000)
+      // Kysely's destroy() alone ends the pool without waiting for its sockets (see endPool).
+      await endPool(pool, () => db.destroy())
     },
   }
 }
 
-/**
- * Counts a pool's connected clients (pg-pool emits 'connect' for each, and 'remove' once a
- * removed client's socket has closed), so shutdown can wait for the last socket.
- */
-function openSockets(pool: pg.Pool): { closed(timeoutMs: number): Promise<void> } {
-  let open = 0
-  const waiters = new Set<() => void>()
-  pool.on('connect', () => {
-    open++
-  })
-  pool.on('remove', () => {
-    open--
-    if (open <= 0) for (const wake of waiters) wake()
-  })
-  return {
-    closed(timeoutMs) {
-      if (open <= 0) return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer)
-          waiters.delete(done)
-          resolve()
-        }
-        const timer = setTimeout(done, timeoutMs)
-        timer.unref()
-        waiters.add(done)
-      })
-    },
-  }
-}

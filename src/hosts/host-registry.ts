@@ -2,6 +2,7 @@ import pg from 'pg'
 import type { CatalogDb } from '../catalog/catalog-db.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { Conflict, HostNotFound, HostUnavailable, NoHostAvailable, SqlState, ValidationError, sqlState } from '../errors.js'
+import { endPool } from '../pool-shutdown.js'
 import type { SecretSealer } from '../secrets/secret-sealer.js'
 import { isUuid } from '../uuid.js'
 
@@ -272,7 +273,7 @@ export class HostRegistry {
     for (const [key, pool] of this.#adminPools) {
       if (!key.startsWith(`${hostId}|`)) continue
       this.#adminPools.delete(key)
-      await pool.end().catch(() => {})
+      await endPool(pool).catch(() => {})
     }
   }
 
@@ -280,7 +281,7 @@ export class HostRegistry {
   async close(): Promise<void> {
     const pools = [...this.#adminPools.values()]
     this.#adminPools.clear()
-    await Promise.all(pools.map((pool) => pool.end().catch(() => {})))
+    await Promise.all(pools.map((pool) => endPool(pool).catch(() => {})))
   }
 
   /**
