@@ -44,4 +44,3 @@ export function openCatalog(connectionString: string, log: Logger, max = 10): Ca
     },
   }
 }
-
