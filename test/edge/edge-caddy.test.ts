@@ -119,11 +119,17 @@ t.test('a custom domain is verified through Caddy, then routes to its tenant, un
     return res?.status === 200 ? res : undefined
   })
   t.equal(JSON.parse(routed.text).slug, 'alpha', 'the verified domain reaches its tenant')
-  t.match(await readFile(file, 'utf8'), /http:\/\/shop\.alpha-corp\.test:\d+ \{/, 'it has its own site block')
+  // Caddy loads a render before it is renamed over the Caddyfile (an invalid one never
+  // replaces the good file), so the domain answers a moment before the file shows its block.
+  await waitFor('the domain to get its own site block', async () => (/http:\/\/shop\.alpha-corp\.test:\d+ \{/.test(await readFile(file, 'utf8')) ? true : undefined))
+  t.pass('it has its own site block')
   const remove = await h.asAdmin({ method: 'DELETE', url: '/api/admin/tenants/alpha/domains/shop.alpha-corp.test' })
   t.equal(remove.statusCode, 204)
   await waitFor('the domain to be gone', async () => ((await tryCurrent('shop.alpha-corp.test'))?.status === 404 ? true : undefined))
   t.pass('removed: 404 again')
+  // And the sync that Caddy answered from is done with the file too (the next test compares it).
+  await waitFor('the block to leave the file', async () => (/shop\.alpha-corp\.test/.test(await readFile(file, 'utf8')) ? undefined : true))
+  t.pass('and its block left the Caddyfile')
 })
 
 t.test('a broken template is refused: the good file stays, the error names the line, the operation and audit log record it', async (t) => {
