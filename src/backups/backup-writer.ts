@@ -9,7 +9,7 @@ import { createBackupEncryptor } from './backup-cipher.js'
 import type { BackupStorage } from './backup-storage.js'
 import { createDigestStream } from './byte-digest-stream.js'
 import { readInventory, type DatabaseInventory } from './database-inventory.js'
-import { pgToolEnv, pgToolPath, pgToolVersion, stderrTail } from './pg-client-tools.js'
+import { notTheTenantsHint, pgToolEnv, pgToolPath, pgToolVersion, stderrTail } from './pg-client-tools.js'
 
 export interface BackupWriterDeps {
   sealer: SecretSealer
@@ -72,7 +72,7 @@ export async function writeBackup(
       const fail = (detail: string) => new Error(`pg_dump of ${tenant.database_name} failed ${detail}`)
       child.once('error', (error) => resolve(fail(`(exit code ?): ${error.message}`)))
       child.once('close', (code, signal) =>
-        resolve(code === 0 ? undefined : fail(`(exit code ${code ?? '?'}): ${stderrTail(stderr) || `${pgDump} ${signal ? `killed by ${signal}` : `exited with ${code}`}`}`))
+        resolve(code === 0 ? undefined : fail(`(exit code ${code ?? '?'}): ${stderrTail(stderr) || `${pgDump} ${signal ? `killed by ${signal}` : `exited with ${code}`}`}${notTheTenantsHint(stderr, tenant.role_name)}`))
       )
     })
     // pg_database_size only sizes the progress bar: asked while pg_dump starts, not before.
@@ -94,7 +94,7 @@ export async function writeBackup(
         },
         (error: Error) => {
           child.kill()
-          return new Error(`reading the row counts of ${tenant.database_name} failed: ${error.message}`, { cause: error })
+          return new Error(`reading the row counts of ${tenant.database_name} failed: ${error.message}${notTheTenantsHint(error.message, tenant.role_name)}`, { cause: error })
         }
       )
     // pg_dump's stdout ends before its exit status is known. Hold the end of the stream until

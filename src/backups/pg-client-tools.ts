@@ -66,6 +66,21 @@ export function stderrTail(stderr: unknown): string {
   return text.trim().split('\n').slice(-3).join(' | ').slice(0, 400)
 }
 
+/**
+ * The next step for pg_dump's "permission denied for table x": tenantd dumps a tenant database
+ * as the tenant's role, so an object someone else created there (a superuser in psql) cannot be
+ * read. Empty when the detail says something else.
+ *
+ * @example
+ *   `pg_dump failed: ${detail}${notTheTenantsHint(detail, tenant.role_name)}`
+ */
+export function notTheTenantsHint(detail: string, ownerRole: string): string {
+  const denied = /permission denied for (table|sequence|schema|view|materialized view|function) ([^\s|]+)/.exec(detail)
+  if (!denied) return ''
+  const [, kind, name] = denied
+  return `. ${name} is not the tenant's: tenantd reads the database as the tenant's role ${ownerRole}, so make that role its owner (ALTER ${kind!.toUpperCase()} ${name} OWNER TO ${ownerRole}) and retry`
+}
+
 let cachedVersion: string | undefined
 
 /** tenantd's own version (package.json), recorded with every backup. */

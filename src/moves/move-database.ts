@@ -2,7 +2,7 @@ import { execa } from 'execa'
 import pg from 'pg'
 import { escapeIdentifier, escapeLiteral } from 'pg'
 import { databaseExists } from '../backups/database-swap.js'
-import { pgToolEnv, pgToolPath, stderrTail, type PgConnection } from '../backups/pg-client-tools.js'
+import { notTheTenantsHint, pgToolEnv, pgToolPath, stderrTail, type PgConnection } from '../backups/pg-client-tools.js'
 import type { DbHostRow } from '../catalog/catalog-schema.js'
 import { SqlState, sqlState } from '../errors.js'
 import { stampedDatabaseName } from '../hosts/database-names.js'
@@ -101,7 +101,7 @@ export async function dumpSchema(pgBinDir: string | undefined, source: PgConnect
     return Buffer.from(stdout)
   } catch (error) {
     const detail = stderrTail(Buffer.from((error as { stderr?: Uint8Array }).stderr ?? []).toString())
-    throw new Error(`reading the schema on the source ${source.host}:${source.port} failed: ${detail || (error as Error).message.split('\n')[0]}`, { cause: error })
+    throw new Error(`reading the schema on the source ${source.host}:${source.port} failed: ${detail || (error as Error).message.split('\n')[0]}${notTheTenantsHint(detail, source.role)}`, { cause: error })
   }
 }
 

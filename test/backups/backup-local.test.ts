@@ -111,6 +111,17 @@ t.test('restore brings the data back into a new database, swapped in, the old on
   t.equal(after.json().total, 60)
 })
 
+t.test("a table the tenant's role cannot read (made by a superuser in psql): the backup fails saying what to run", async (t) => {
+  await h.cluster.query('create table public.dba_notes (note text)', [], tenant.database)
+  const res = await admin({ method: 'POST', url: '/api/admin/tenants/acme/backups?wait=true' })
+  t.equal(res.statusCode, 409, res.body)
+  t.match(res.json().message, /permission denied for table dba_notes/, "pg_dump's own words")
+  t.match(res.json().message, new RegExp(`make that role its owner \\(ALTER TABLE dba_notes OWNER TO tenant_acme_owner\\) and retry`), 'and the next step')
+  await h.cluster.query('alter table public.dba_notes owner to tenant_acme_owner', [], tenant.database)
+  const retried = await admin({ method: 'POST', url: '/api/admin/tenants/acme/backups?wait=true' })
+  t.equal(retried.statusCode, 201, `done once the table is the tenant's: ${retried.body}`)
+})
+
 t.test('no password, data key or master key in logs or responses', async (t) => {
   const tenantRecord = await h.tenantd.tenants.get('acme')
   const password = h.tenantd.sealer.open(tenantRecord.password_sealed)

@@ -296,6 +296,18 @@ t.test('a target host that goes down mid-move: the tenant stays on its source, u
   t.equal(frozen.frozen_until, null, 'no freeze left')
 })
 
+t.test("a table the tenant's role cannot read (made by a superuser): the move is refused saying what to run; the tenant stays", async (t) => {
+  await h.cluster.query('create table public.dba_notes (note text)', [], 'tenant_novaroma')
+  t.teardown(() => h.cluster.query('drop table if exists public.dba_notes', [], 'tenant_novaroma'))
+  const res = await h.asAdmin({ method: 'POST', url: '/api/admin/tenants/novaroma/move?wait=true', payload: { targetHostId: 'db2' } })
+  t.equal(res.statusCode, 409, res.body)
+  t.match(res.json().message, /permission denied for table dba_notes/, "pg_dump's own words")
+  t.match(res.json().message, /make that role its owner \(ALTER TABLE dba_notes OWNER TO tenant_novaroma_owner\) and retry/, 'and the next step')
+  t.equal((await tenantRow()).hostName, 'test-host', 'the tenant stays on its source')
+  t.equal(await second.databaseExists('tenant_novaroma'), false, 'nothing left on the target')
+  t.equal((await client.request('GET', '/api/price-basket/suppliers?limit=1')).statusCode, 200, 'and it serves')
+})
+
 t.test('a target that differs from the source in a row changed during the move is caught at the cutover; the tenant stays', async (t) => {
   const { catalogUrl } = h
   await installStepGate(catalogUrl)
