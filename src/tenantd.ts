@@ -164,7 +164,8 @@ export async function startTenantd(config: Config, log: Logger, options: StartOp
       connectionBudget: config.poolConnectionBudget,
       idleMs: config.poolIdleMs,
       log,
-      connectionInfo: async (tenantId) => {
+      connectionInfo: async (tenantId, { fresh = false } = {}) => {
+        if (fresh) await tenants.refresh(tenantId)
         const tenant = await tenants.get(tenantId)
         const conn = tenantClientConfig(tenant, sealer)
         return { tenantId, host: String(conn.host), port: Number(conn.port), database: tenant.database_name, user: conn.user, password: conn.password, poolSize: tenant.plan_pool_size }

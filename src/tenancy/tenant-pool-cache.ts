@@ -29,8 +29,12 @@ export interface TenantPoolCacheOptions {
   /** How long opening one connection (TCP + authentication) may take. Default 3000. */
   connectTimeoutMs?: number
   log: Logger
-  /** Current (decrypted) credentials of a tenant's database; called when a pool is created. */
-  connectionInfo(tenantId: string): Promise<TenantConnectionInfo>
+  /**
+   * Current (decrypted) credentials of a tenant's database; called when a pool is created.
+   * `fresh`: read past any cache (a connection was refused with settings the cache still has:
+   * the change's notification may not have reached this replica yet).
+   */
+  connectionInfo(tenantId: string, options?: { fresh?: boolean }): Promise<TenantConnectionInfo>
 }
 
 export interface TenantLease {
@@ -150,7 +154,7 @@ interface PoolInternals {
 export class TenantPoolCache {
   readonly #options: Required<Omit<TenantPoolCacheOptions, 'log' | 'connectionInfo'>>
   readonly #log: Logger
-  readonly #connectionInfo: (tenantId: string) => Promise<TenantConnectionInfo>
+  readonly #connectionInfo: TenantPoolCacheOptions['connectionInfo']
   readonly #budget: ConnectionBudget
   readonly #cache: LRUCache<string, PoolEntry>
   /** Every pool not yet closed: the cached ones and the retired ones still draining leases. */
@@ -478,14 +482,17 @@ export class TenantPoolCache {
    * A connection of `stale`'s pool was refused while opening (see STALE_SETTINGS_REFUSALS).
    * If the tenant's settings changed since that pool was made (its credential rotated, its
    * database moved) and this replica has not yet replaced the pool (the change's
-   * notification is late, or the pool is retired and finishing a request), the connection
+   * notification is late, so the settings are read again past the cache; or the pool is
+   * retired and finishing a request), the connection
    * comes from a pool with the current settings instead. No query was sent, so nothing runs
    * twice and the request does not fail. Otherwise the refusal stands.
    */
   async #checkoutCurrent(stale: PoolEntry, error: unknown): Promise<pg.PoolClient> {
     const code = sqlState(error)
     if (code === undefined || !STALE_SETTINGS_REFUSALS.has(code) || this.#destroyed) throw error
-    const current = await this.#connectionInfo(stale.tenantId).catch(() => undefined)
+    let current = await this.#connectionInfo(stale.tenantId).catch(() => undefined)
+    // What this replica knows is what the pool has: the catalog may know better already.
+    if (current && sameSettings(current, stale.info)) current = await this.#connectionInfo(stale.tenantId, { fresh: true }).catch(() => undefined)
     if (!current || sameSettings(current, stale.info)) throw error
     this.#log.info({ tenantId: stale.tenantId, code }, 'tenant connection settings changed under a pool; connecting with the current ones')
     this.#evictPool(stale.tenantId, stale.db)

@@ -242,6 +242,30 @@ t.test('a credential changed under a pool: the refused connection is opened with
   t.ok(await until(async () => cache.stats().pools === 1), 'the stale pool closed')
 })
 
+t.test("a credential changed under a pool on a replica whose cache has not heard of it yet: read again past the cache, no query fails", async (t) => {
+  // Like tenantd's tenant directory before the change's notification arrives: the cached
+  // settings are the pool's; only a fresh read sees the catalog's.
+  let cached = { ...credentials.get('t24')! }
+  const fresh: string[] = []
+  const cache = newCache(t, {
+    connectionInfo: async (tenantId, options) => {
+      if (tenantId !== 't24') return connectionInfo(tenantId)
+      if (options?.fresh) {
+        fresh.push(tenantId)
+        cached = { ...credentials.get('t24')! }
+      }
+      return { ...cached }
+    },
+  })
+  t.equal(await cache.run('t24', select1), 1)
+  t.ok(await dropConnections(cache, 't24', 'tenant_24'), 'the pool holds no connection')
+  await changePassword('t24')
+  t.equal(await cache.run('t24', select1), 1, 'the query runs on a connection opened with the catalog\'s password')
+  t.same(fresh, ['t24'], 'one fresh read, on the refusal')
+  t.equal(await cache.run('t24', select1), 1, 'the next one on the replacement pool')
+  t.same(fresh, ['t24'], 'and no fresh read after that')
+})
+
 t.test('a retired pool finishing a request after its credential changed: the request does not fail', async (t) => {
   const cache = newCache(t)
   const lease = await cache.acquire('t21')
