@@ -60,6 +60,15 @@ export async function launchBrowser(t: TapLike): Promise<TestBrowser> {
   }
 }
 
+/**
+ * The page's title once it reads `expected`, or whatever it reads after `timeoutMs`: the panel
+ * sets the title in an effect, a moment after the page (and its heading) has rendered.
+ */
+export async function titleOf(page: Page, expected: string, timeoutMs = 10_000): Promise<string> {
+  await page.waitForFunction((want) => document.title === want, expected, { timeout: timeoutMs }).catch(() => {})
+  return page.title()
+}
+
 let axeSource: Promise<string> | undefined
 
 /**

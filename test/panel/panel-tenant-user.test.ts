@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import t, { type Test } from 'tap'
-import { launchBrowser, seriousAxeViolations } from '../helpers/browser.js'
+import { launchBrowser, seriousAxeViolations, titleOf } from '../helpers/browser.js'
 import { startHarness } from '../helpers/harness.js'
 import { emblemPng } from '../helpers/png.js'
 
@@ -51,7 +51,7 @@ t.test("a tenant's admin signs in on the tenant's address: workspace, export, us
   await page.goto(`${acmeBase}/panel`)
   await page.waitForURL(`${acmeBase}/panel/login?next=%2Fpanel`)
   await page.getByRole('heading', { name: 'Sign in to Acme Corp', level: 1 }).waitFor()
-  t.equal(await page.title(), 'Sign in to Acme Corp · tenantd')
+  t.equal(await titleOf(page, 'Sign in to Acme Corp · tenantd'), 'Sign in to Acme Corp · tenantd')
   await page.getByLabel('Email').fill(acme.adminEmail)
   await page.getByLabel('Password').fill('wrong-password')
   await page.getByRole('button', { name: 'Sign in' }).click()

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { Page } from 'playwright-core'
 import t from 'tap'
 import { panelContentSecurityPolicy } from '../../src/panel/panel-routes.js'
-import { launchBrowser, seriousAxeViolations, type WatchedPage } from '../helpers/browser.js'
+import { launchBrowser, seriousAxeViolations, titleOf, type WatchedPage } from '../helpers/browser.js'
 import { startHarness } from '../helpers/harness.js'
 import { emblemPng } from '../helpers/png.js'
 
@@ -86,7 +86,7 @@ t.test('an operator signs in, provisions a tenant, installs a module, backs up, 
 
   await page.goto(`${base}/panel`)
   await page.waitForURL(`${base}/panel/login?next=%2Fpanel`)
-  t.equal(await page.title(), 'Sign in · tenantd')
+  t.equal(await titleOf(page, 'Sign in · tenantd'), 'Sign in · tenantd')
   await page.getByLabel('Email').fill(admin.email)
   await page.getByLabel('Password').fill('wrong-password')
   await page.getByRole('button', { name: 'Sign in' }).click()
@@ -94,7 +94,7 @@ t.test('an operator signs in, provisions a tenant, installs a module, backs up, 
   errors.splice(0) // the refused login's 401 is logged by Chromium as a failed resource
   await signIn(page)
   await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor()
-  t.equal(await page.title(), 'Tenants · tenantd')
+  t.equal(await titleOf(page, 'Tenants · tenantd'), 'Tenants · tenantd')
   await page.getByText('No tenants yet.').waitFor()
   t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link').count(), 7, 'Tenants, Hosts, Operators, Operations, Migrations, Edge, Audit')
 
@@ -126,7 +126,7 @@ t.test('an operator signs in, provisions a tenant, installs a module, backs up, 
   // The tenant's page.
   await page.waitForURL(`${base}/panel/tenants/${tenant.slug}`)
   await page.getByRole('heading', { name: tenant.name, level: 1 }).waitFor()
-  t.equal(await page.title(), `${tenant.name} · tenantd`)
+  t.equal(await titleOf(page, `${tenant.name} · tenantd`), `${tenant.name} · tenantd`)
   const details = page.getByRole('region', { name: 'Details' })
   await details.getByText('tenant_acme').waitFor()
   t.match(await details.textContent(), /acme/)
@@ -311,7 +311,7 @@ t.test('runbook 004 in the panel: an operator adds an operator, revokes its sess
   await signIn(page)
   await page.waitForURL(`${base}/panel/operators`)
   await page.getByRole('heading', { name: 'Operators', level: 1 }).waitFor()
-  t.equal(await page.title(), 'Operators · tenantd')
+  t.equal(await titleOf(page, 'Operators · tenantd'), 'Operators · tenantd')
   t.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Operators' }).getAttribute('aria-current'), 'page')
   const table = page.getByRole('region', { name: 'Operators', exact: true })
   const rowOf = (email: string) => table.getByRole('row').filter({ hasText: email })
